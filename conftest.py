@@ -1,0 +1,32 @@
+"""pytest set-up for the whole course.
+
+* Notebooks run in fast mode (COURSE_FAST=1) unless the caller set COURSE_FAST already.
+* Cells marked ``# NBVAL_CHECK_OUTPUT`` are compared with the outputs recorded in
+  ``tests/nbval_expected.json`` (notebooks themselves are committed without outputs).
+  Record them with ``python tools/record_expected_outputs.py notebooks/NN_topic.ipynb``.
+"""
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("MPLBACKEND", "agg")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+EXPECTED = Path(__file__).parent / "tests" / "nbval_expected.json"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    expected = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
+    for item in items:
+        cell = getattr(item, "cell", None)
+        if cell is None or "NBVAL_CHECK_OUTPUT" not in cell.get("source", ""):
+            continue
+        nb_name = Path(str(item.fspath)).name
+        outputs = expected.get(nb_name, {}).get(cell.get("id", ""))
+        if outputs is None:
+            raise RuntimeError(f"{nb_name}: cell {cell.get('id')} is marked NBVAL_CHECK_OUTPUT but has no recorded "
+                               f"output in {EXPECTED.name}; run `python tools/record_expected_outputs.py notebooks/{nb_name}`")
+        import nbformat
+
+        cell["outputs"] = [nbformat.from_dict(o) for o in outputs]

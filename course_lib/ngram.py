@@ -1,0 +1,207 @@
+"""A count-based character n-gram language model with interpolated Kneser–Ney smoothing.
+
+Defined in: notebooks/01_background_ngram.ipynb
+
+This is §1's "statistical language model": P(next char | previous n−1 chars) estimated from
+counts. Interpolated Kneser–Ney (Kneser & Ney 1995; Chen & Goodman 1999, eq. 17) subtracts a
+discount D from every seen count and gives the freed probability mass to the next-lower order,
+whose counts are *continuation* counts (in how many distinct contexts a string appears). The
+lowest order is interpolated with the uniform distribution, so no character ever gets
+probability zero.
+
+    P_k(w | h) = max(c_k(h w) − D_k, 0) / c_k(h)  +  D_k · N1+(h •) / c_k(h) · P_{k−1}(w | h')
+
+where h' drops the oldest character of h, c_k are raw counts at the highest order and
+continuation counts below it, and N1+(h •) is the number of distinct characters seen after h.
+When h was never seen, P_k(w | h) = P_{k−1}(w | h').
+
+Counting is vectorised: every k-gram is packed into one int64 code (newest character in the
+lowest digit), counted with ``np.unique`` and looked up with ``np.searchsorted``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class _Table:
+    codes: np.ndarray      # sorted unique k-gram codes
+    counts: np.ndarray     # count of each k-gram (raw or continuation)
+    ctx_codes: np.ndarray  # sorted unique context codes (k-gram code // base)
+    ctx_total: np.ndarray  # sum of counts over the context's continuations
+    ctx_types: np.ndarray  # number of distinct continuations N1+(h •)
+    discount: float
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """values[key == query], or 0 where the query is not a key (keys sorted)."""
+    if len(keys) == 0:
+        return np.zeros(len(query), dtype=values.dtype)
+    idx = np.searchsorted(keys, query)
+    idx_c = np.minimum(idx, len(keys) - 1)
+    found = keys[idx_c] == query
+    return np.where(found, values[idx_c], 0)
+
+
+def _kgram_codes(ids: np.ndarray, k: int, base: int) -> np.ndarray:
+    """Code of the k-gram ending at each position i >= k-1 (newest char = lowest digit)."""
+    n = len(ids) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    code = np.zeros(n, dtype=np.int64)
+    for j in range(k):  # j = 0 is the oldest character
+        code = code * base + ids[j:j + n]
+    return code
+
+
+class KneserNeyLM:
+    """Character n-gram LM of order ``order`` (context of ``order − 1`` characters).
+
+    ``order=0`` is the uniform model (perplexity = vocabulary size). Discounts are Ney's estimate
+    D = n1 / (n1 + 2·n2) per order unless ``discount`` is given. Use :meth:`fit` on a sequence
+    of integer ids, then :meth:`nll` / :meth:`perplexity` / :meth:`next_distribution` / :meth:`sample`.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+
+    def __init__(self, order: int, vocab_size: int, discount: float | None = None):
+        if not isinstance(order, int) or order < 0:
+            raise ValueError(f"order must be an integer >= 0, got {order!r}")
+        if vocab_size < 1:
+            raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
+        if vocab_size ** max(order, 1) >= 2 ** 62:
+            raise ValueError(f"order {order} with a vocabulary of {vocab_size} does not fit in 64-bit codes")
+        if discount is not None and not 0 < discount <= 1:
+            raise ValueError(f"discount must be in (0, 1], got {discount}")
+        self.order = order
+        self.vocab_size = vocab_size
+        self.fixed_discount = discount
+        self.tables: dict[int, _Table] = {}
+        self.fitted = False
+
+    def _check_ids(self, ids) -> np.ndarray:
+        a = np.asarray(ids, dtype=np.int64)
+        if a.ndim != 1:
+            raise ValueError(f"expected a 1-D sequence of token ids, got shape {a.shape}")
+        if len(a) and (a.min() < 0 or a.max() >= self.vocab_size):
+            raise ValueError(f"token ids must be in 0..{self.vocab_size - 1}, got {a.min()}..{a.max()}")
+        return a
+
+    def fit(self, ids) -> "KneserNeyLM":
+        ids = self._check_ids(ids)
+        V = self.vocab_size
+        self.tables = {}
+        raw = {k: np.unique(_kgram_codes(ids, k, V), return_counts=True) for k in range(1, self.order + 1)}
+        for k in range(1, self.order + 1):
+            codes, counts = raw[k]
+            if k < self.order:  # continuation counts: distinct left extensions of each k-gram
+                longer = raw[k + 1][0]
+                suffix = longer % (V ** k)
+                s_codes, s_counts = np.unique(suffix, return_counts=True)
+                counts = _lookup(s_codes, s_counts, codes)
+                keep = counts > 0
+                codes, counts = codes[keep], counts[keep]
+            ctx = codes // V
+            ctx_codes, start = np.unique(ctx, return_index=True)  # codes sorted → contexts grouped
+            ctx_total = np.add.reduceat(counts, start) if len(counts) else np.zeros(0, dtype=np.int64)
+            ctx_types = np.diff(np.append(start, len(counts)))
+            if self.fixed_discount is not None:
+                d = self.fixed_discount
+            else:
+                n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
+                d = n1 / (n1 + 2 * n2) if n1 + n2 > 0 else 0.5
+                d = float(min(max(d, 0.05), 0.95))
+            self.tables[k] = _Table(codes, counts.astype(np.float64), ctx_codes, ctx_total.astype(np.float64),
+                                    ctx_types.astype(np.float64), d)
+        self.fitted = True
+        return self
+
+    def _probs(self, history: np.ndarray, n_hist: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """P(target | history) for many queries at once.
+
+        ``history``: (N, order−1) ids, oldest first, valid in the last ``n_hist`` columns.
+        """
+        V = self.vocab_size
+        p = np.full(len(target), 1.0 / V)
+        for k in range(1, self.order + 1):
+            t = self.tables[k]
+            usable = n_hist >= k - 1
+            ctx = np.zeros(len(target), dtype=np.int64)
+            for j in range(k - 1, 0, -1):  # j-th most recent character, oldest first
+                ctx = ctx * V + np.where(usable, history[:, history.shape[1] - j], 0)
+            gram = ctx * V + target
+            c_hw = _lookup(t.codes, t.counts, gram)
+            total = _lookup(t.ctx_codes, t.ctx_total, ctx)
+            types = _lookup(t.ctx_codes, t.ctx_types, ctx)
+            seen = usable & (total > 0)
+            safe = np.where(seen, total, 1.0)
+            mixed = (np.maximum(c_hw - t.discount, 0.0) + t.discount * types * p) / safe
+            p = np.where(seen, mixed, p)
+        return p
+
+    def _windows(self, ids: np.ndarray, context=None):
+        """History windows for every position of ``ids`` (optionally preceded by ``context``)."""
+        h = max(self.order - 1, 0)
+        ctx = self._check_ids(context if context is not None else [])[-h:] if h else np.zeros(0, np.int64)
+        full = np.concatenate([ctx, ids])
+        offset = len(ctx)
+        pad = np.concatenate([np.zeros(h, dtype=np.int64), full])
+        pos = np.arange(len(ids)) + offset  # index in `full` of each target
+        if h:
+            history = np.lib.stride_tricks.sliding_window_view(pad, h)[pos]  # (N, h), ends just before target
+        else:
+            history = np.zeros((len(ids), 0), dtype=np.int64)
+        n_hist = np.minimum(pos, h)
+        return history, n_hist
+
+    def nll(self, ids, context=None) -> float:
+        """Mean negative log-likelihood in nats per character of ``ids``.
+
+        ``context``: ids that precede ``ids`` (e.g. the end of the training text); without it the
+        first characters are predicted from a shorter history.
+        """
+        if not self.fitted and self.order > 0:
+            raise RuntimeError("call fit(ids) before scoring text")
+        ids = self._check_ids(ids)
+        if len(ids) == 0:
+            raise ValueError("cannot score an empty sequence")
+        history, n_hist = self._windows(ids, context)
+        p = self._probs(history, n_hist, ids)
+        return float(-np.mean(np.log(p)))
+
+    def perplexity(self, ids, context=None) -> float:
+        """exp(mean NLL): the effective number of equally likely choices per character."""
+        return math.exp(self.nll(ids, context))
+
+    def next_distribution(self, context_ids) -> np.ndarray:
+        """P(· | context) over the whole vocabulary (sums to 1)."""
+        if not self.fitted and self.order > 0:
+            raise RuntimeError("call fit(ids) before asking for probabilities")
+        h = max(self.order - 1, 0)
+        ctx = self._check_ids(context_ids)[-h:] if h else np.zeros(0, np.int64)
+        hist = np.zeros((self.vocab_size, h), dtype=np.int64)
+        if h and len(ctx):
+            hist[:, h - len(ctx):] = ctx
+        n_hist = np.full(self.vocab_size, len(ctx))
+        return self._probs(hist, n_hist, np.arange(self.vocab_size))
+
+    def sample(self, context_ids, length: int, temperature: float = 1.0, seed: int = 0) -> list[int]:
+        """Sample ``length`` ids after ``context_ids``; ``temperature`` reshapes p ∝ p^(1/T)."""
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
+        rng = np.random.default_rng(seed)
+        out = list(self._check_ids(context_ids))
+        start = len(out)
+        for _ in range(length):
+            p = self.next_distribution(out)
+            if temperature != 1.0:
+                logp = np.log(p) / temperature
+                p = np.exp(logp - logp.max())
+                p /= p.sum()
+            out.append(int(rng.choice(self.vocab_size, p=p)))
+        return out[start:]

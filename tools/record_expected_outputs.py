@@ -1,0 +1,44 @@
+"""Record the fast-mode outputs of cells marked ``# NBVAL_CHECK_OUTPUT`` into tests/nbval_expected.json.
+
+nbval compares those cells with these recorded outputs (the notebooks are committed without outputs).
+Run this after changing what such a cell prints, then review the diff of tests/nbval_expected.json.
+
+Usage: python tools/record_expected_outputs.py notebooks/NN_topic.ipynb [...]
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = ROOT / "tests" / "nbval_expected.json"
+
+
+def record(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    out = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
+            kept = [o for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+            if len(kept) != len(cell.outputs):
+                raise SystemExit(f"{path.name} cell {cell.id}: NBVAL_CHECK_OUTPUT cells must print plain text only "
+                                 f"(got {[o.get('output_type') for o in cell.outputs]})")
+            out[cell.id] = [dict(o) for o in kept]
+    return out
+
+
+if __name__ == "__main__":
+    os.environ["COURSE_FAST"] = "1"
+    os.environ.setdefault("MPLBACKEND", "agg")
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    data = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
+    for arg in sys.argv[1:]:
+        p = Path(arg).resolve()
+        data[p.name] = record(p)
+        print(f"{p.name}: recorded {len(data[p.name])} checked cell(s)")
+    EXPECTED.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
