@@ -24,9 +24,11 @@ def pytest_collection_modifyitems(session, config, items):
             continue
         nb_name = Path(str(item.fspath)).name
         outputs = expected.get(nb_name, {}).get(cell.get("id", ""))
-        if outputs is None:
-            raise RuntimeError(f"{nb_name}: cell {cell.get('id')} is marked NBVAL_CHECK_OUTPUT but has no recorded "
-                               f"output in {EXPECTED.name}; run `python tools/record_expected_outputs.py notebooks/{nb_name}`")
+        if outputs is None:  # the cell then fails, and its diff says what to do
+            outputs = [{"output_type": "stream", "name": "stdout",
+                        "text": f"<no recorded output for cell {cell.get('id')}: run "
+                                f"`python tools/record_expected_outputs.py notebooks/{nb_name}`>\n"}]
         import nbformat
 
         cell["outputs"] = [nbformat.from_dict(o) for o in outputs]
+        cell["execution_count"] = 1  # nbval only compares cells that were "run"

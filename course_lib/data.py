@@ -23,7 +23,7 @@ from .config import DATA_DIR, ROOT, SHA256SUMS
 class DataFileError(RuntimeError):
     """A bundled data file is missing, corrupted or not listed in ``data/SHA256SUMS``.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
 
 
@@ -33,7 +33,7 @@ _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -45,7 +45,7 @@ def sha256_file(path: str | Path) -> str:
 def read_checksums(sums_file: str | Path = SHA256SUMS) -> dict[str, str]:
     """Parse ``data/SHA256SUMS``: a dict from path (relative to ``data/``) to expected hex digest.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
     sums_file = Path(sums_file)
     if not sums_file.exists():
@@ -75,7 +75,7 @@ def verify_file(path: str | Path) -> Path:
     ``path`` is relative to ``data/`` (e.g. ``"tinyshakespeare/input.txt"``) or absolute.
     Raises :class:`DataFileError` naming the file when it is missing, unlisted or corrupted.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
     p = Path(path)
     if not p.is_absolute():
@@ -102,7 +102,7 @@ def verify_file(path: str | Path) -> Path:
 def load_text(path: str | Path) -> str:
     """Verify and read a UTF-8 text file from ``data/``.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
     p = verify_file(path)
     return p.read_text(encoding="utf-8")
@@ -233,7 +233,7 @@ _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?|[^\sA-Za-z0-9]")
 def word_split(text: str, lower: bool = True) -> list[str]:
     """Split text into words and punctuation marks: ``"Don't stop!"`` → ``["don't", "stop", "!"]``.
 
-    Defined in: notebooks/02_word_embeddings.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     if lower:
         text = text.lower()
@@ -246,7 +246,7 @@ class WordTokenizer:
     Built from a corpus with ``WordTokenizer.from_texts(texts, min_freq=..., max_size=...)``;
     words outside the vocabulary are encoded as ``<unk>``.
 
-    Defined in: notebooks/02_word_embeddings.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
 
     PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -336,14 +336,3 @@ class WordTokenizer:
     @classmethod
     def load(cls, path: str | Path) -> "WordTokenizer":
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def relative_to_root(path: str | Path) -> str:
-    """A path shown relative to the course root (for messages and tables).
-
-    Defined in: notebooks/00_start_here.ipynb
-    """
-    try:
-        return Path(path).resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)

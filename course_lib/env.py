@@ -17,11 +17,8 @@ import torch
 from .config import ROOT, available_cpus, is_fast
 
 
-def read_pins(requirements=ROOT / "requirements.txt") -> dict[str, str]:
-    """``{package: version}`` for every ``name==version`` line of requirements.txt.
-
-    Defined in: notebooks/00_start_here.ipynb
-    """
+def _read_pins(requirements=ROOT / "requirements.txt") -> dict[str, str]:
+    """``{package: version}`` for every ``name==version`` line of requirements.txt."""
     pins = {}
     for line in requirements.read_text(encoding="utf-8").splitlines():
         m = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s#;]+)", line)
@@ -46,7 +43,7 @@ def check_env(verbose: bool = True) -> pd.DataFrame:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    pins = read_pins()
+    pins = _read_pins()
     rows = []
     for name, pinned in sorted(pins.items()):
         got = _installed(name)

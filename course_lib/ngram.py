@@ -157,8 +157,8 @@ class KneserNeyLM:
         n_hist = np.minimum(pos, h)
         return history, n_hist
 
-    def nll(self, ids, context=None) -> float:
-        """Mean negative log-likelihood in nats per character of ``ids``.
+    def log_probs(self, ids, context=None) -> np.ndarray:
+        """Natural-log probability of each character of ``ids`` given its history, shape (N,).
 
         ``context``: ids that precede ``ids`` (e.g. the end of the training text); without it the
         first characters are predicted from a shorter history.
@@ -169,8 +169,23 @@ class KneserNeyLM:
         if len(ids) == 0:
             raise ValueError("cannot score an empty sequence")
         history, n_hist = self._windows(ids, context)
-        p = self._probs(history, n_hist, ids)
-        return float(-np.mean(np.log(p)))
+        return np.log(self._probs(history, n_hist, ids))
+
+    def nll(self, ids, context=None) -> float:
+        """Mean negative log-likelihood in nats per character of ``ids`` (see :meth:`log_probs`)."""
+        return float(-np.mean(self.log_probs(ids, context)))
+
+    def context_seen(self, ids, context=None) -> np.ndarray:
+        """For each position of ``ids``: was its full history (``order − 1`` characters) seen in training?"""
+        if self.order <= 1:
+            return np.ones(len(ids), dtype=bool)
+        ids = self._check_ids(ids)
+        history, n_hist = self._windows(ids, context)
+        V, t = self.vocab_size, self.tables[self.order]
+        ctx = np.zeros(len(ids), dtype=np.int64)
+        for j in range(self.order - 1, 0, -1):
+            ctx = ctx * V + history[:, history.shape[1] - j]
+        return (n_hist >= self.order - 1) & (_lookup(t.ctx_codes, t.ctx_total, ctx) > 0)
 
     def perplexity(self, ids, context=None) -> float:
         """exp(mean NLL): the effective number of equally likely choices per character."""
@@ -205,3 +220,46 @@ class KneserNeyLM:
                 p /= p.sum()
             out.append(int(rng.choice(self.vocab_size, p=p)))
         return out[start:]
+
+
+def ngram_sample_text(models: dict, tokenizer, prompt: str, n: int, temperature: float, length: int, seed: int = 0) -> str:
+    """Render logic of notebook 01's sampling widget: ``prompt`` continued by the order-``n`` model.
+
+    Raises :class:`~course_lib.widgets.InputError` for an empty prompt, characters outside the
+    vocabulary, or an order that was not trained.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    from .widgets import InputError, require_text
+
+    prompt = require_text(prompt, "a prompt (a few characters to continue)")
+    unknown = tokenizer.unknown(prompt)
+    if unknown:
+        raise InputError(f"The prompt uses characters Tiny Shakespeare never uses: {''.join(unknown)!r}. "
+                         "Use letters, digits and ordinary punctuation.")
+    if n not in models:
+        raise InputError(f"No model of order {n}; choose one of {sorted(models)}.")
+    ids = models[n].sample(tokenizer.encode(prompt), int(length), temperature=float(temperature), seed=int(seed))
+    return prompt + tokenizer.decode(ids)
+
+
+def ngram_sampler_panel(models: dict, tokenizer):
+    """A widget: choose the order n, the temperature, a prompt and a length; read the sample.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    import ipywidgets as w
+
+    from .widgets import Panel
+
+    orders = sorted(models)
+    controls = {
+        "prompt": w.Text(value="ROMEO:\n", description="prompt", continuous_update=False),
+        "n": w.SelectionSlider(options=orders, value=orders[len(orders) // 2], description="order n"),
+        "temperature": w.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature",
+                                     continuous_update=False),
+        "length": w.IntSlider(value=200, min=20, max=600, step=20, description="length", continuous_update=False),
+        "seed": w.IntText(value=0, description="seed"),
+    }
+    return Panel(controls, lambda **v: ngram_sample_text(models, tokenizer, **v),
+                 title="Sample from a character n-gram model")

@@ -149,7 +149,7 @@ def train(model: nn.Module, get_batch: Callable[[int], Any],
 def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy (nats/token) for logits (B, T, V) and targets (B, T).
 
-    Defined in: notebooks/05_text_generation.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     if logits.dim() != 3 or targets.shape != logits.shape[:2]:
         raise ValueError(f"expected logits (B, T, V) and targets (B, T), got {tuple(logits.shape)} and {tuple(targets.shape)}")
@@ -165,7 +165,7 @@ def evaluate_lm(model: nn.Module, data: torch.Tensor, block_size: int, batch_siz
     tokens from at most ``block_size`` tokens of context), ``max_tokens`` limits how much is scored.
     ``model(x)`` must return logits (B, T, V) (or a tuple whose first item is the logits).
 
-    Defined in: notebooks/05_text_generation.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     n = len(data) - 1 if max_tokens is None else min(len(data) - 1, max_tokens)
     n_blocks = n // block_size
@@ -199,7 +199,7 @@ def nats_to_bits(nats: float) -> float:
 def cosine_schedule(base_lr: float, steps: int, warmup: int = 0, min_lr: float = 0.0) -> Callable[[int], float]:
     """Linear warm-up for ``warmup`` steps, then cosine decay from ``base_lr`` to ``min_lr``.
 
-    Defined in: notebooks/04_attention.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     def lr(step: int) -> float:
         if warmup and step < warmup:
@@ -273,6 +273,6 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bo
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters.
 
-    Defined in: notebooks/04_attention.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -128,7 +128,7 @@ def require_text(value: str, what: str = "some text") -> str:
 def closest_matches(word: str, vocabulary, n: int = 5) -> list[str]:
     """Close spellings of ``word`` in ``vocabulary`` (for "did you mean ...?" messages).
 
-    Defined in: notebooks/02_word_embeddings.ipynb
+    Defined in: notebooks/00_start_here.ipynb
     """
     import difflib
 

@@ -26,6 +26,17 @@ README = ROOT / "README.md"
 START, END = "<!-- budget:start -->", "<!-- budget:end -->"
 LIMITS = {"full": 180, "fast": 60}
 LIMIT_OVERRIDES = {("05_text_generation.ipynb", "full"): 300}
+# notebook → (article section and Chinese heading, what you build): the README's course map
+COURSE_MAP = {
+    "00_start_here.ipynb": ("—", "the tour: fast/full mode, widgets, progress bars, the environment check"),
+    "01_background_ngram.ipynb": ("§1 背景介绍", "Kneser–Ney character n-grams (n = 0…8), the baseline; a first neural LM"),
+    "02_word_embeddings.ipynb": ("§2.1 词汇嵌入, §4.1.1", "skip-gram with negative sampling, PPMI-SVD, compared with GloVe"),
+    "03_context_representation.ipynb": ("§2.2 上下文表示, §4.1.2, §6.4", "mean/max/attention pooling; a sentiment classifier"),
+    "04_attention.ipynb": ("§2.3 注意力机制, §7.3", "attention, multi-head, a Transformer LM, the KV cache"),
+    "05_text_generation.ipynb": ("§2.4 文本生成, §5 项目实践", "the article's program fixed; LSTM vs GPT; top-k/top-p sampling"),
+    "06_vae.ipynb": ("§3.2.1, §4.1.3.1, §4.2.1 (VAE)", "ELBO vs the article's loss; reparameterisation; a sentence VAE"),
+    "07_gan.ipynb": ("§3.2.2, §4.1.3.2, §4.2.2, §3.3 (GAN)", "the article's GAN losses vs the correct ones; mode collapse"),
+}
 
 
 def _peak_kb(proc: psutil.Process) -> int:
@@ -100,12 +111,12 @@ def markdown_table(rows: list[dict]) -> str:
     by_nb: dict[str, dict] = {}
     for r in rows:
         by_nb.setdefault(r["notebook"], {})[r["mode"]] = r
-    lines = ["| notebook | full mode: time | full mode: peak memory | fast mode: time | fast mode: peak memory | within budget |",
-             "| --- | ---: | ---: | ---: | ---: | :---: |"]
-    for nb in sorted(by_nb):
-        cells, ok = [], True
+    lines = ["| notebook | article section | what you build | full mode | peak memory (full) | fast mode | peak memory (fast) | in budget |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |"]
+    for nb in sorted(set(by_nb) | set(COURSE_MAP)):
+        cells, ok = list(COURSE_MAP.get(nb, ("?", "?"))), True
         for mode in ("full", "fast"):
-            r = by_nb[nb].get(mode)
+            r = by_nb.get(nb, {}).get(mode)
             if r is None:
                 cells += ["not measured", ""]
                 ok = False
@@ -113,8 +124,8 @@ def markdown_table(rows: list[dict]) -> str:
             t, m = float(r["wall_s"]), float(r["peak_mb"])
             limit = LIMIT_OVERRIDES.get((nb, mode), LIMITS[mode])
             ok = ok and t <= limit and m <= 1536
-            cells += [f"{t / 60:.1f} min ({t:.0f} s)" if mode == "full" else f"{t:.0f} s", f"{m:.0f} MB"]
-        lines.append(f"| `{nb}` | " + " | ".join(cells) + f" | {'yes' if ok else 'NO'} |")
+            cells += [f"{t / 60:.1f} min" if mode == "full" else f"{t:.0f} s", f"{m:.0f} MB"]
+        lines.append(f"| `{nb.removesuffix('.ipynb')}` | " + " | ".join(cells) + f" | {'yes' if ok else 'NO'} |")
     any_row = rows[0]
     lines.append("")
     lines.append(f"Measured by `python tools/measure_notebooks.py` with {any_row['threads']} PyTorch threads on a "

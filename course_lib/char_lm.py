@@ -1,0 +1,202 @@
+"""The course's two character language models on Tiny Shakespeare: data, recipes, training, checkpoints.
+
+Defined in: notebooks/05_text_generation.ipynb
+
+One place decides how the LSTM and the GPT of notebook 05 are trained, so the notebook's live
+run (full mode), ``tools/train_checkpoints.py`` (which writes the shipped checkpoints) and later
+notebooks that load them all agree:
+
+* data: the Tiny Shakespeare characters, vocabulary = the sorted set of all 65 characters of
+  the text, first 90% train / last 10% validation (as notebook 01 and nanoGPT's ``shakespeare_char``);
+* the **same token budget** for both models: ``steps × batch_size × block_size`` characters;
+* training with ``course_lib.train.train`` (AdamW, warm-up + cosine decay, gradient clipping);
+* checkpoints written with ``train.save_checkpoint``: weights, model config, vocabulary, recipe,
+  training history and validation loss in one file, loaded safely with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .config import CHECKPOINT_DIR
+from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
+from .models.lstm_lm import LSTMConfig, LSTMLM
+from .train import CheckpointError, cosine_schedule, evaluate_lm, lm_cross_entropy, load_checkpoint, save_checkpoint, train
+
+#: Training recipes. Both models see the same characters: steps × batch_size × block_size.
+RECIPES = {
+    "lstm": {"model": {"n_embd": 64, "hidden_size": 256, "n_layer": 1, "dropout": 0.0},
+             "steps": 1500, "batch_size": 24, "block_size": 128, "lr": 4e-3, "min_lr": 1e-4, "warmup": 50,
+             "weight_decay": 0.0, "grad_clip": 1.0},
+    "gpt": {"model": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.0, "bias": False},
+            "steps": 1500, "batch_size": 24, "block_size": 128, "lr": 4e-3, "min_lr": 1e-4, "warmup": 50,
+            "weight_decay": 0.1, "grad_clip": 1.0},
+}
+
+CHECKPOINTS = {"lstm": CHECKPOINT_DIR / "shakespeare_char_lstm.pt",
+               "gpt": CHECKPOINT_DIR / "shakespeare_char_gpt.pt"}
+
+
+def shakespeare_char_data():
+    """``(tokenizer, train_ids, val_ids)``: Tiny Shakespeare as character ids, first 90% / last 10%.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    text = load_shakespeare()
+    tok = CharTokenizer.from_text(text)  # 65 characters
+    ids = torch.tensor(tok.encode(text), dtype=torch.long)  # (N,)
+    train_ids, val_ids = train_val_split(ids, 0.9)
+    return tok, train_ids, val_ids
+
+
+def build_model(kind: str, vocab_size: int, block_size: int, **model_config):
+    """A fresh LSTM (``kind="lstm"``) or GPT (``kind="gpt"``) for a vocabulary and context length.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if kind == "lstm":
+        return LSTMLM(LSTMConfig(vocab_size=vocab_size, **model_config))
+    if kind == "gpt":
+        from .models.gpt import GPT, GPTConfig
+
+        return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, **model_config))
+    raise ValueError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+
+
+def _model_config(model) -> dict:
+    return asdict(model.config)
+
+
+def _optimizer(model, lr: float, weight_decay: float):
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.99))
+
+
+def train_char_lm(kind: str, steps: int | None = None, seed: int = 0, eval_every: int | None = None,
+                  eval_tokens: int = 16384, data=None, progress: bool = True, **overrides):
+    """Train the course's LSTM or GPT on Tiny Shakespeare with :data:`RECIPES` (``overrides`` replace entries).
+
+    Returns ``(model, history, info)``: ``history`` from ``train.train`` with ``val_loss`` measured on
+    the first ``eval_tokens`` characters of the validation text every ``eval_every`` steps (and at
+    the end), ``info`` = the recipe, parameter count, tokens seen and training seconds.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if kind not in RECIPES:
+        raise ValueError(f"unknown model kind {kind!r}; expected one of {list(RECIPES)}")
+    recipe = {**RECIPES[kind], **overrides}
+    if steps is not None:
+        recipe["steps"] = int(steps)
+    tok, train_ids, val_ids = data if data is not None else shakespeare_char_data()
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = build_model(kind, tok.vocab_size, recipe["block_size"], **recipe["model"])
+    opt = _optimizer(model, recipe["lr"], recipe["weight_decay"])
+    B, T = recipe["batch_size"], recipe["block_size"]
+
+    def get_batch(step):
+        return get_lm_batch(train_ids, T, B, generator=gen)  # x, y: (B, T)
+
+    def loss_fn(model, batch):
+        x, y = batch
+        return lm_cross_entropy(model(x), y)  # logits (B, T, V) vs targets (B, T)
+
+    def eval_fn(model):
+        return {"val_loss": evaluate_lm(model, val_ids, T, batch_size=64, max_tokens=eval_tokens)}
+
+    n = recipe["steps"]
+    every = eval_every or max(1, n // 10)
+    hist = train(model, get_batch, loss_fn, opt, n, eval_every=every, eval_fn=eval_fn,
+                 lr_schedule=cosine_schedule(recipe["lr"], n, warmup=recipe["warmup"], min_lr=recipe["min_lr"]),
+                 grad_clip=recipe["grad_clip"], log_every=max(1, every // 4), progress=progress,
+                 desc=f"{kind} ({model.num_params():,} params)")
+    info = {"kind": kind, "recipe": recipe, "seed": seed, "params": model.num_params(),
+            "tokens": hist.attrs["steps_done"] * B * T, "train_seconds": round(hist.attrs["train_seconds"], 1),
+            "eval_tokens": eval_tokens}
+    return model, hist, info
+
+
+def weights_digest(state_dict) -> str:
+    """SHA-256 of a state dict's names, shapes, dtypes and values (in name order).
+
+    Stored inside every character-LM checkpoint and checked on loading, so damaged weights are
+    caught even for a file outside ``data/`` (PyTorch's zip reader does not check its own CRCs:
+    overwritten bytes inside a tensor would otherwise load silently).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def save_char_lm(path, model, tokenizer: CharTokenizer, history: pd.DataFrame, info: dict) -> Path:
+    """Write a checkpoint: weights + model config + vocabulary + recipe + history (plain data only).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    hist = {c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
+            for c in history.columns}
+    extra = {"kind": info["kind"], "vocab": tokenizer.to_dict(), "info": info, "history": hist,
+             "weights_sha256": weights_digest(model.state_dict())}
+    return save_checkpoint(path, model, config=_model_config(model), extra=extra)
+
+
+def load_char_lm(kind_or_path, verify: bool = True):
+    """Load a shipped (or any saved) character LM: returns ``(model, tokenizer, history, info)``.
+
+    ``kind_or_path`` is ``"lstm"``, ``"gpt"`` or a checkpoint path. The file is checked against
+    ``data/SHA256SUMS`` and read with ``weights_only=True``; problems raise ``CheckpointError``.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    path = Path(CHECKPOINTS.get(kind_or_path, kind_or_path))
+    payload = load_checkpoint(path, verify=verify)
+    extra = payload["extra"]
+    for key in ("kind", "vocab", "info", "history", "weights_sha256"):
+        if key not in extra:
+            raise CheckpointError(f"{path} is a course checkpoint but not a character LM (no {key!r} entry)")
+    if weights_digest(payload["state_dict"]) != extra["weights_sha256"]:
+        raise CheckpointError(f"checkpoint {path} is corrupted: its weights do not match the checksum stored with them. "
+                              "Restore it with `git checkout -- data/checkpoints` or retrain it with "
+                              "`python tools/train_checkpoints.py`.")
+    tok = CharTokenizer.from_dict(extra["vocab"])
+    config = dict(payload["config"])
+    kind = extra["kind"]
+    if kind == "lstm":
+        model = LSTMLM(LSTMConfig(**config))
+    elif kind == "gpt":
+        from .models.gpt import GPT, GPTConfig
+
+        model = GPT(GPTConfig(**config))
+    else:
+        raise CheckpointError(f"{path}: unknown model kind {kind!r}")
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as e:
+        raise CheckpointError(f"the weights in {path} do not fit a {kind} with config {config}: "
+                              f"{str(e).splitlines()[0]}") from e
+    model.eval()
+    history = pd.DataFrame({k: [math.nan if v is None else v for v in vals] for k, vals in extra["history"].items()})
+    return model, tok, history, extra["info"]
+
+
+def timed_eval(model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None) -> tuple[float, float]:
+    """``(val nats/char, seconds)`` of :func:`course_lib.train.evaluate_lm` on the validation ids.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    t0 = time.perf_counter()
+    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens)
+    return v, time.perf_counter() - t0

@@ -1,0 +1,305 @@
+"""Sampling from a language model: top-k, top-p (nucleus), temperature, and ONE generation loop.
+
+Defined in: notebooks/05_text_generation.ipynb
+
+Every autoregressive model in the course (the character LSTM, the GPT) is sampled by
+:func:`generate`, which needs only the model's incremental step::
+
+    logits, state = model.forward_step(idx_new, state)   # idx_new (B, t) → logits (B, t, V)
+
+``state`` is ``None`` at the start and is whatever the model carries between calls: the LSTM's
+(h, c), the Transformer's key/value cache. A model whose context is limited sets
+``model.max_context`` (its ``block_size``); when the cache is full, the loop re-encodes the most
+recent tokens. ``use_cache=False`` recomputes the whole (cropped) prefix at every step — the
+quadratic way the article's §5 program does it. Both give the same tokens for a model without a
+context limit (the LSTM) and, for a Transformer, as long as prompt + generated text fits in
+``max_context``; beyond that the cached loop keeps between ``max_context // 2`` and
+``max_context`` tokens of context (it re-encodes the newest half when the cache is full), while
+the uncached loop always sees exactly the last ``max_context`` tokens.
+
+References: Holtzman et al. 2020 (nucleus sampling); Fan et al. 2018 (top-k sampling).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable
+
+import torch
+
+
+def _check_logits(logits: torch.Tensor) -> None:
+    if not isinstance(logits, torch.Tensor) or logits.dim() < 1 or logits.size(-1) < 1:
+        raise ValueError(f"logits must be a tensor (..., V) with V >= 1, got {getattr(logits, 'shape', type(logits))}")
+    if not logits.is_floating_point():
+        raise ValueError(f"logits must be floating point, got dtype {logits.dtype}")
+    if torch.isnan(logits).any():
+        raise ValueError("logits contain NaN: the model's output is broken (check its training loss)")
+    if not (logits > float("-inf")).any(-1).all():
+        raise ValueError("a row of logits is entirely -inf: no token can be sampled from it")
+
+
+def _is_int(k) -> bool:
+    return isinstance(k, numbers.Integral) and not isinstance(k, bool)
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the ``k`` largest logits (and any tied with the k-th), set the rest to −inf.
+
+    ``logits`` (..., V) → same shape. Without ties exactly ``min(k, V)`` entries stay finite.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    _check_logits(logits)
+    if not _is_int(k) or k < 1:
+        raise ValueError(f"top_k must be a positive integer, got {k!r}")
+    if k >= logits.size(-1):
+        return logits.clone()
+    kth = torch.topk(logits, int(k), dim=-1).values[..., -1:]  # (..., 1) the k-th largest logit
+    return logits.masked_fill(logits < kth, float("-inf"))
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Nucleus filter: keep the smallest set of most likely tokens whose probability is ≥ ``p``.
+
+    ``logits`` (..., V) → same shape. Tokens tied with the last kept one are kept too; at least
+    one token (the most likely) is always kept; ``p = 1`` keeps every token.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    _check_logits(logits)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 < float(p) <= 1.0:
+        raise ValueError(f"top_p must be a number in (0, 1], got {p!r}")
+    probs = torch.softmax(logits.double(), dim=-1)  # (..., V) float64: cumulative sums stay exact enough
+    sorted_probs, _ = torch.sort(probs, dim=-1, descending=True)  # (..., V)
+    cum = sorted_probs.cumsum(-1)  # (..., V)
+    before = torch.cat([torch.zeros_like(cum[..., :1]), cum[..., :-1]], dim=-1)  # mass strictly before each position
+    # keep position j while the mass before it is still < p: the nucleus ends where the sum first reaches p
+    n_keep = (before < float(p) - 1e-12).sum(-1, keepdim=True).clamp(min=1)  # (..., 1)
+    threshold = sorted_probs.gather(-1, n_keep - 1)  # (..., 1) probability of the last kept token
+    return logits.masked_fill(probs < threshold, float("-inf"))
+
+
+def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Draw the next token id from logits (B, V) → ids (B,).
+
+    ``temperature`` divides the logits: below 1 it sharpens the distribution, above 1 it flattens
+    it; as T → 0 sampling becomes greedy (``temperature=0`` is exactly ``argmax``). ``top_k`` and
+    ``top_p`` filter the tempered logits before sampling. ``generator`` makes sampling reproducible.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    _check_logits(logits)
+    if logits.dim() != 2:
+        raise ValueError(f"sample_next expects logits of shape (B, V), got {tuple(logits.shape)}")
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if top_k is not None and (not _is_int(top_k) or top_k < 1):
+        raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, numbers.Real) or not 0.0 < top_p <= 1.0):
+        raise ValueError(f"top_p must be a number in (0, 1] or None, got {top_p!r}")
+    if temperature == 0:
+        return logits.argmax(-1)  # (B,)
+    logits = logits.float()
+    # subtract the row maximum first, so a tiny temperature cannot overflow to inf − inf = NaN
+    logits = (logits - logits.max(-1, keepdim=True).values) / float(temperature)  # (B, V), max 0
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    probs = torch.softmax(logits, dim=-1)  # (B, V)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
+
+
+@torch.no_grad()
+def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None, generator: torch.Generator | None = None,
+             use_cache: bool = True, sample_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Extend ``idx`` (B, T) by ``max_new_tokens`` sampled tokens; returns (B, T + max_new_tokens).
+
+    With ``use_cache=True`` the model's state (LSTM state or key/value cache) is carried from step
+    to step, so each step processes one new token. With ``use_cache=False`` each step re-reads the
+    last ``max_context`` tokens from scratch. ``sample_fn(logits (B, V)) → ids (B,)`` overrides the
+    sampler (default: :func:`sample_next` with the given temperature / top_k / top_p).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
+        raise ValueError("idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; "
+                         f"got {type(idx).__name__} {tuple(getattr(idx, 'shape', ()))}"
+                         " (wrap a single prompt as torch.tensor([ids]))")
+    if idx.size(1) == 0:
+        raise ValueError("the prompt is empty: give at least one token to start from")
+    if not _is_int(max_new_tokens) or max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    if not hasattr(model, "forward_step"):
+        raise TypeError(f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
+                        "generate() drives models through it")
+    if sample_fn is None:
+        def sample_fn(logits):
+            return sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+    max_ctx = getattr(model, "max_context", None)
+    was_training = model.training
+    model.eval()
+    out = idx  # (B, T) grows to (B, T + max_new_tokens)
+    state, cached = None, 0  # cached: how many tokens the state has absorbed
+    try:
+        for _ in range(max_new_tokens):
+            if use_cache:
+                if state is None or (max_ctx is not None and cached >= max_ctx):
+                    # first step, or the cache is full: (re-)encode the newest tokens from scratch
+                    keep = None if max_ctx is None else (max_ctx if state is None else max(1, max_ctx // 2))
+                    window = out if keep is None else out[:, -keep:]  # (B, t)
+                    logits, state = model.forward_step(window, None)  # (B, t, V)
+                    cached = window.size(1)
+                else:
+                    logits, state = model.forward_step(out[:, -1:], state)  # (B, 1, V)
+                    cached += 1
+            else:
+                window = out if max_ctx is None else out[:, -max_ctx:]  # (B, t) the whole (cropped) prefix
+                logits, _ = model.forward_step(window, None)  # (B, t, V)
+            nxt = sample_fn(logits[:, -1, :])  # (B,)
+            out = torch.cat([out, nxt[:, None].to(out.dtype)], dim=1)
+    finally:
+        model.train(was_training)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Text in, text out: the fixed ``generate_text`` and the sampling widget
+# ---------------------------------------------------------------------------------------------
+
+STRATEGIES = ("greedy", "sample", "top-k", "top-p")
+
+
+def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
+    """A prompt string → a batch of one, (1, T) LongTensor; :class:`~course_lib.widgets.InputError` if unusable.
+
+    Empty prompts and characters outside the model's vocabulary are refused with a message that
+    names the unknown characters.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    from .widgets import InputError
+
+    if prompt is None or prompt == "":
+        raise InputError("Type a prompt in the box above (for example ROMEO:).")
+    missing = tokenizer.unknown(prompt)
+    if missing:
+        shown = ", ".join(repr(c) for c in missing)
+        raise InputError(f"The prompt has characters the model never saw in Shakespeare: {shown}. "
+                         "Use plain English letters, digits and punctuation.")
+    return torch.tensor([tokenizer.encode(prompt)], dtype=torch.long)  # (1, T)
+
+
+def strategy_kwargs(strategy: str, temperature: float = 1.0, top_k: int = 10, top_p: float = 0.9) -> dict:
+    """Sampler settings for a named strategy: greedy, sample (pure, with temperature), top-k, top-p.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    if strategy == "greedy":
+        return {"temperature": 0.0, "top_k": None, "top_p": None}
+    return {"temperature": float(temperature), "top_k": int(top_k) if strategy == "top-k" else None,
+            "top_p": float(top_p) if strategy == "top-p" else None}
+
+
+def generate_text(model, tokenizer, prompt: str, length: int = 200, strategy: str = "top-p",
+                  temperature: float = 0.8, top_k: int = 10, top_p: float = 0.9, seed: int = 0) -> str:
+    """The article's ``generate_text``, fixed: prompt text in, prompt + ``length`` generated characters out.
+
+    A batch of one prompt, the state carried between steps, a real sampler, and the ids decoded.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    idx = encode_prompt(tokenizer, prompt)  # (1, T)
+    gen = torch.Generator().manual_seed(int(seed))
+    out = generate(model, idx, int(length), generator=gen, **strategy_kwargs(strategy, temperature, top_k, top_p))
+    return tokenizer.decode(out[0])
+
+
+def render_generation(models: dict, tokenizer, model: str, prompt: str, strategy: str, temperature: float,
+                      top_k: int, top_p: float, length: int, seed: int = 0) -> str:
+    """Widget logic: generated text for the chosen model and settings (raises ``InputError`` on bad input).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    from .widgets import InputError
+
+    if model not in models:
+        raise InputError(f"Unknown model {model!r}; choose one of {', '.join(models)}.")
+    if strategy not in STRATEGIES:
+        raise InputError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    if strategy != "greedy" and not temperature > 0:
+        raise InputError("Temperature must be above 0 for sampling (greedy is the T → 0 limit: pick 'greedy').")
+    if not 1 <= int(length) <= 2000:
+        raise InputError(f"Length must be between 1 and 2000 characters, got {length}.")
+    return generate_text(models[model], tokenizer, prompt, int(length), strategy, temperature, top_k, top_p, seed)
+
+
+def sampling_panel(models: dict, tokenizer, prompt: str = "ROMEO:", length: int = 200):
+    """A :class:`~course_lib.widgets.Panel`: model, prompt, strategy, temperature, k, p, length, seed → text.
+
+    ``models`` maps a display name to a model with ``forward_step`` (e.g. ``{"GPT": gpt, "LSTM": lstm}``).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    import ipywidgets as w
+
+    from .widgets import Panel
+
+    if not models:
+        raise ValueError("sampling_panel needs at least one model")
+    style = {"description_width": "initial"}
+    controls = {
+        "model": w.Dropdown(options=list(models), description="model"),
+        "prompt": w.Text(value=prompt, description="prompt", continuous_update=False),
+        "strategy": w.Dropdown(options=list(STRATEGIES), value="top-p", description="strategy"),
+        "temperature": w.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="temperature",
+                                     continuous_update=False, style=style),
+        "top_k": w.IntSlider(value=10, min=1, max=tokenizer.vocab_size, description="k", continuous_update=False),
+        "top_p": w.FloatSlider(value=0.9, min=0.05, max=1.0, step=0.05, description="p", continuous_update=False),
+        "length": w.IntSlider(value=length, min=10, max=1000, step=10, description="length", continuous_update=False),
+        "seed": w.IntText(value=0, description="seed"),
+    }
+
+    def render(**values):
+        return render_generation(models, tokenizer, **values)
+
+    return Panel(controls, render, title="Sample from a character language model")
+
+
+@torch.no_grad()
+def next_token_distribution(model, tokenizer, prompt: str, temperatures=(0.5, 1.0, 2.0), top: int = 12):
+    """Probabilities of the next character after ``prompt`` under several temperatures (a long DataFrame).
+
+    Columns: ``temperature``, ``char`` (space shown as ␣, newline as ⏎), ``prob``; the ``top`` most
+    likely characters at temperature 1, most likely first.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    import pandas as pd
+
+    idx = encode_prompt(tokenizer, prompt)  # (1, T)
+    ctx = getattr(model, "max_context", None)
+    if ctx is not None:
+        idx = idx[:, -ctx:]
+    was_training = model.training
+    model.eval()
+    logits, _ = model.forward_step(idx, None)  # (1, T, V)
+    model.train(was_training)
+    last = logits[0, -1].float()  # (V,)
+    order = torch.argsort(torch.softmax(last, -1), descending=True)[:top]
+    show = {" ": "␣", "\n": "⏎"}
+    rows = []
+    for t in temperatures:
+        if not t > 0:
+            raise ValueError(f"temperatures must be > 0, got {t}")
+        probs = torch.softmax(last / t, -1)  # (V,)
+        for i in order.tolist():
+            c = tokenizer.itos[i]
+            rows.append({"temperature": t, "char": show.get(c, c), "prob": float(probs[i])})
+    return pd.DataFrame(rows)

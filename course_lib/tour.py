@@ -1,0 +1,77 @@
+"""Small real-data helpers for the course tour in notebook 00.
+
+Defined in: notebooks/00_start_here.ipynb
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import ipywidgets as w
+import pandas as pd
+
+from .data import read_checksums, verify_file, DataFileError
+from .config import DATA_DIR
+from .widgets import InputError, Panel, closest_matches, require_text
+
+_SPEAKER = re.compile(r"(?:\A|\n\n)([A-Z][A-Za-z' ]{1,30}):\n")  # a speaker's name opens each speech
+
+
+def speaker_counts(text: str) -> Counter:
+    """How many speeches each character gives in a play text (lines like ``ROMEO:``).
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    return Counter(m.group(1).strip().upper() for m in _SPEAKER.finditer(text))
+
+
+def speaker_report(name: str, text: str, counts: Counter | None = None, n_lines: int = 3) -> str:
+    """Render logic of the tour widget: a character's number of speeches and their first speech.
+
+    Raises :class:`~course_lib.widgets.InputError` for an empty name or a name not in the play
+    (suggesting close spellings).
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    counts = counts if counts is not None else speaker_counts(text)
+    key = require_text(name, "a character's name (e.g. ROMEO)").upper()
+    if key not in counts:
+        near = closest_matches(key, counts)
+        hint = f" Did you mean {', '.join(near)}?" if near else " Try ROMEO, JULIET or KING RICHARD III."
+        raise InputError(f"No character called {key!r} speaks in Tiny Shakespeare.{hint}")
+    start = text.index(f"\n{key}:\n") + 1 if f"\n{key}:\n" in text else text.index(f"{key}:\n")
+    speech = text[start:].split("\n\n", 1)[0].splitlines()[: 1 + n_lines]
+    rank = sorted(counts.values(), reverse=True).index(counts[key]) + 1
+    return (f"{key} speaks {counts[key]} times (rank {rank} of {len(counts)} characters).\n"
+            "First speech:\n" + "\n".join(speech))
+
+
+def speaker_panel(text: str) -> Panel:
+    """The tour's example widget: type a character's name, see how often they speak.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    counts = speaker_counts(text)
+    return Panel({"name": w.Text(value="ROMEO", description="character", continuous_update=False)},
+                 lambda name: speaker_report(name, text, counts), title="Who speaks in Tiny Shakespeare?")
+
+
+def data_inventory() -> pd.DataFrame:
+    """Every bundled data file with its size and whether its sha256 matches data/SHA256SUMS.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    rows = []
+    for rel in sorted(read_checksums()):
+        path = DATA_DIR / rel
+        if not path.exists():
+            status = "MISSING: git checkout -- data/" + rel
+        else:
+            try:
+                verify_file(rel)
+                status = "ok"
+            except DataFileError:
+                status = "CORRUPTED: git checkout -- data/" + rel
+        rows.append({"file": f"data/{rel}", "kB": round(path.stat().st_size / 1024, 1) if path.exists() else None,
+                     "sha256 check": status})
+    return pd.DataFrame(rows)

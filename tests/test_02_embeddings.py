@@ -1,0 +1,144 @@
+"""Tests for notebook 02 (word embeddings): course_lib.embeddings."""
+import math
+
+import pytest
+import torch
+
+from course_lib import embeddings as E
+from course_lib.data import load_shakespeare
+from course_lib.widgets import InputError
+
+
+def test_skipgram_loss_matches_hand_computation():
+    v = torch.tensor([[1.0, 0.0]])
+    u_pos = torch.tensor([[2.0, 1.0]])  # u·v = 2
+    u_neg = torch.tensor([[[1.0, 5.0], [-1.0, 0.0]]])  # u·v = 1 and −1
+    # −log σ(2) − log σ(−1) − log σ(1)
+    expected = -(math.log(1 / (1 + math.exp(-2))) + math.log(1 / (1 + math.exp(1))) + math.log(1 / (1 + math.exp(-1))))
+    assert E.skipgram_loss(v, u_pos, u_neg).item() == pytest.approx(expected, rel=1e-6)
+    # the mean over a batch of two identical rows is the same number
+    assert E.skipgram_loss(v.repeat(2, 1), u_pos.repeat(2, 1), u_neg.repeat(2, 1, 1)).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_skipgram_loss_rejects_bad_shapes():
+    with pytest.raises(ValueError, match=r"\(B, K, D\)"):
+        E.skipgram_loss(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 3))
+
+
+def test_skipgram_gradients_match_finite_differences():
+    g = torch.Generator().manual_seed(0)
+    v = torch.randn(3, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    u = torch.randn(3, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    n = torch.randn(3, 2, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    assert torch.autograd.gradcheck(E.skipgram_loss, (v, u, n))
+
+
+def test_skipgram_module_is_a_table_lookup():
+    m = E.SkipGram(10, 4)
+    ids = torch.tensor([3, 7])
+    one_hot = torch.nn.functional.one_hot(ids, 10).float()
+    assert torch.equal(m.inp(ids), m.inp.weight[ids])
+    assert torch.allclose(one_hot @ m.inp.weight, m.inp(ids))
+    # context vectors start at zero, so every dot product is 0 and the loss is (K + 1) log 2
+    loss = m(ids, ids, torch.tensor([[1, 2, 3], [4, 5, 6]]))
+    assert loss.item() == pytest.approx(4 * math.log(2), rel=1e-6)
+
+
+def test_pairs_dynamic_window_and_subsampling():
+    ids = torch.arange(4, 20)
+    pairs = E.skipgram_pairs(ids, window=1)
+    assert len(pairs) == 2 * (len(ids) - 1)  # window 1: each neighbour in both directions
+    assert set(map(tuple, pairs.tolist())) >= {(4, 5), (5, 4)}
+    pairs = E.skipgram_pairs(ids, window=3, generator=torch.Generator().manual_seed(0))
+    assert ((pairs[:, 0] - pairs[:, 1]).abs() <= 3).all() and ((pairs[:, 0] - pairs[:, 1]).abs() >= 1).all()
+    counts = torch.tensor([0, 0, 0, 0, 1000, 1])
+    keep = E.keep_probability(counts, t=1e-3)
+    assert keep[5] == 1.0 and keep[4] < 0.1 and keep[0] == 0.0
+    noise = E.noise_distribution(torch.tensor([0, 16, 1]))
+    assert noise[0] == 0 and noise[1] / noise[2] == pytest.approx(16 ** 0.75)
+
+
+def test_skipgram_training_reduces_loss_on_real_text():
+    corpus = E.build_corpus(E.corpus_words(load_shakespeare()[:60_000]), min_count=3)
+    model, hist, pps = E.train_skipgram(corpus, dim=16, epochs=1, batch_size=1024, seed=0)
+    assert hist.loss.iloc[-1] < hist.loss.iloc[0] - 0.3  # starts at 6 log 2 = 4.16
+    assert pps > 0 and hist.attrs["pairs"] > 0
+
+
+def test_ppmi_by_hand():
+    counts = torch.tensor([[0.0, 2.0], [2.0, 4.0]])
+    m = E.ppmi(counts, alpha=1.0)
+    # P(0,1) = 2/8, P(0) = 2/8, P(1) = 6/8 → PMI = log((1/4) / (1/4 · 3/4)) = log(4/3)
+    assert m[0, 1].item() == pytest.approx(math.log(4 / 3), rel=1e-5)
+    assert m[0, 0] == 0  # never seen together: 0, not −inf
+    assert m[1, 1] == 0  # PMI = log(0.5 / 0.75²) < 0 → clipped to 0
+    c = E.cooccurrence_matrix(torch.tensor([4, 5, 4]), 6, window=1)
+    assert c[4, 5] == 2 and c[5, 4] == 2 and c.sum() == 4
+
+
+def test_glove_round_trip_and_bundled_file(tmp_path):
+    wv = E.WordVectors(["a", "b'c", "ünï"], torch.tensor([[0.1, -2.5e-8], [3.0, 1 / 3], [0.0, -0.0]]))
+    back = E.parse_glove(E.format_glove(wv))
+    assert back.words == wv.words and torch.equal(back.vectors, wv.vectors)
+    glove = E.load_glove()
+    assert len(glove) == 10_000 and glove.dim == 50 and glove.words[:3] == ["the", ",", "."]
+    assert glove.vector("the")[0].item() == pytest.approx(0.418)
+    assert glove.analogy("man", "woman", "king", k=1)[0][0] == "queen"
+    with pytest.raises(ValueError, match="line 2"):
+        E.parse_glove("a 1 2\nb 1 x\n")
+
+
+def test_neighbours_are_deterministic_and_exclude_the_word():
+    wv = E.WordVectors(["x", "y", "z", "w"], torch.tensor([[1.0, 0], [1, 0], [2, 0], [0, 1]]))
+    nb = wv.neighbours("x", k=3)
+    assert [w for w, _ in nb] == ["y", "z", "w"]  # y and z tie at 1.0: vocabulary order
+    assert nb == wv.neighbours("x", k=3)
+    with pytest.raises(KeyError, match="Close spellings: king"):
+        E.WordVectors(["king", "queen"], torch.eye(2)).neighbours("kingg")
+    acc, n = E.category_accuracy(wv, {"a": ["x", "y"], "b": ["w", "z"]})
+    assert n == 4 and acc == pytest.approx(0.5)  # z's nearest is x (cat a), w's nearest is x: 2 of 4 right
+
+
+def test_analogy_3cosadd():
+    wv = E.WordVectors(["man", "woman", "king", "queen", "apple"],
+                       torch.tensor([[1.0, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [-1, 0, 0]]))
+    assert wv.analogy("man", "woman", "king", k=1)[0][0] == "queen"
+    acc, n = E.analogy_accuracy(wv, E.gender_analogies([("man", "woman"), ("king", "queen")]))
+    assert n == 4 and acc == 1.0
+
+
+def _models():
+    return {"A": E.WordVectors(["king", "queen", "night", "day"], torch.tensor([[1.0, 0.1], [1, 0.2], [0, 1], [0.1, 1]]), "A"),
+            "B": E.WordVectors(["king", "queen", "love"], torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), "B")}
+
+
+def test_neighbours_panel_inputs():
+    panel = E.neighbours_panel(_models(), word="king", k=2)
+    assert panel.error is None and list(panel.result["A"]) == ["queen", "day"]
+    panel.controls["word"].value = "  "
+    assert panel.error and "Type a word" in panel.text
+    panel.controls["word"].value = "kinng"
+    assert panel.error and "not in the vocabulary" in panel.text and "king" in panel.text
+    panel.controls["word"].value = "love"  # known to B only
+    assert panel.error is None and panel.result["A"][0] == "(not in vocabulary)" and panel.result["B"][0] == "queen"
+
+
+def test_scatter_and_analogy_panels():
+    groups = {"royal": ["king", "queen"], "time": ["night", "day", "tomorrow"]}
+    panel = E.scatter_panel(_models(), groups, chosen=["royal", "time"])
+    assert panel.error is None and panel.text.startswith("[figure]")
+    panel.controls["chosen"].value = ()
+    assert panel.error and "Pick at least one" in panel.text
+    ap = E.analogy_panel(_models(), a="king", b="queen", c="night")
+    assert ap.error is None and ap.result["A"][0].startswith("day")
+    ap.controls["c"].value = "nihgt"
+    assert ap.error and "night" in ap.text
+    ap.controls["a"].value = ""
+    assert ap.error and "Type" in ap.text
+
+
+def test_pca_2d_shape_and_repeatability():
+    x = torch.randn(6, 5, generator=torch.Generator().manual_seed(0))
+    p = E.pca_2d(x)
+    assert p.shape == (6, 2) and torch.allclose(p, E.pca_2d(x))
+    assert p[:, 0].var() >= p[:, 1].var()

@@ -1,0 +1,145 @@
+"""Tests for notebook 03 (context representation): course_lib.pooling and course_lib.sentiment."""
+import pytest
+import torch
+
+from course_lib import sentiment as S
+from course_lib.embeddings import load_glove
+from course_lib.pooling import AttentionPooling, max_pool, mean_pool
+
+
+def _padded(seqs):
+    T = max(len(s) for s in seqs)
+    D = seqs[0].shape[1]
+    x = torch.full((len(seqs), T, D), float("nan"))  # padding is NaN: it must never be read
+    mask = torch.zeros(len(seqs), T, dtype=torch.bool)
+    for i, s in enumerate(seqs):
+        x[i, :len(s)] = s
+        mask[i, :len(s)] = True
+    return x, mask
+
+
+def test_pooling_with_padding_equals_pooling_alone():
+    g = torch.Generator().manual_seed(0)
+    seqs = [torch.randn(n, 4, generator=g) for n in (1, 3, 5)]
+    x, mask = _padded(seqs)
+    for pool in (mean_pool, max_pool):
+        batched = pool(x, mask)
+        assert batched.shape == (3, 4)
+        for i, s in enumerate(seqs):
+            alone = pool(s[None], torch.ones(1, len(s), dtype=torch.bool))[0]
+            assert torch.equal(batched[i], alone)
+    assert torch.allclose(mean_pool(x, mask)[2], seqs[2].mean(0))
+    assert torch.equal(max_pool(x, mask)[2], seqs[2].max(0).values)
+
+
+def test_pooling_forgets_word_order():
+    e = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))  # the, dog, bit, man, (unused)
+    a = e[[0, 1, 2, 0, 3]][None]  # the dog bit the man
+    b = e[[0, 3, 2, 0, 1]][None]  # the man bit the dog
+    m = torch.ones(1, 5, dtype=torch.bool)
+    assert torch.allclose(mean_pool(a, m), mean_pool(b, m)) and torch.equal(max_pool(a, m), max_pool(b, m))
+
+
+def test_pooling_errors():
+    x = torch.zeros(2, 3, 4)
+    with pytest.raises(ValueError, match=r"mask has shape \(2, 4\).*expected mask of shape \(B, T\) = \(2, 3\)"):
+        mean_pool(x, torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"row\(s\) \[1\].*all padding"):
+        max_pool(x, torch.tensor([[True, False, False], [False, False, False]]))
+    with pytest.raises(TypeError, match="bool"):
+        mean_pool(x, torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r"\(B, T, D\)"):
+        mean_pool(torch.zeros(3, 4), torch.ones(3, 4, dtype=torch.bool))
+
+
+def test_attention_weights_sum_to_one_and_ignore_padding():
+    torch.manual_seed(0)
+    pool = AttentionPooling(4)
+    seqs = [torch.randn(n, 4) for n in (2, 5)]
+    x, mask = _padded(seqs)
+    pooled, w = pool(x, mask)
+    assert torch.allclose(w.sum(1), torch.ones(2))
+    assert (w[~mask] == 0).all() and (w[mask] > 0).all()
+    assert not torch.isnan(pooled).any()
+    alone, _ = pool(seqs[0][None], torch.ones(1, 2, dtype=torch.bool))
+    assert torch.allclose(pooled[0], alone[0], atol=1e-6)
+    assert torch.autograd.gradcheck(lambda t: pool.double()(t, torch.ones(1, 3, dtype=torch.bool))[0],
+                                    (torch.randn(1, 3, 4, dtype=torch.float64, requires_grad=True),))
+
+
+def test_data_parsing_and_stratified_split():
+    df = S.load_sentiment()
+    assert len(df) == 3000 and df.groupby("source").size().tolist() == [1000, 1000, 1000]
+    assert not df.text.str.contains("\t").any() and (df.text.str.len() > 0).all()
+    text = "Good\u0085 film \"really  \t1\nbad\t0\n"
+    parsed = S.parse_labelled_lines(text)  # NEL inside a sentence and a stray quote do not split or swallow rows
+    assert parsed.label.tolist() == [1, 0] and parsed.text[0] == "Good\u0085 film \"really"
+    a, b = S.stratified_split(df, seed=0), S.stratified_split(df, seed=0)
+    assert all(a[k].equals(b[k]) for k in a)
+    sizes = {k: v.groupby(["source", "label"]).size().tolist() for k, v in a.items()}
+    assert sizes == {"train": [300] * 6, "val": [100] * 6, "test": [100] * 6}
+    import pandas as pd
+    together = pd.concat(list(a.values())).sort_values(["source", "label", "text"]).reset_index(drop=True)
+    assert together.equals(df.sort_values(["source", "label", "text"]).reset_index(drop=True))  # a partition
+
+
+def test_contributions_add_up_to_the_logit():
+    tok = S.build_tokenizer(["good food", "bad service here", "not good"])
+    ids, mask = S.encode(tok, ["good food good", "bad here", "zzz"])
+    assert mask.tolist()[2] == [True, False, False]  # unknown word dropped, one <unk> kept
+    for kind in ("bow", "mean", "max", "attention"):
+        model = S.make_classifier(kind, tok, seed=0)
+        with torch.no_grad():
+            if kind == "bow":
+                model.bow.weight.normal_()
+            model.eval()
+            contrib, attn = model.contributions(ids, mask)
+            bias = (model.bow if kind == "bow" else model.head).bias
+            assert torch.allclose(contrib.sum(1) + bias, model(ids, mask), atol=1e-5), kind
+            assert (contrib[~mask] == 0).all()
+            if kind == "attention":
+                assert torch.allclose(attn.sum(1), torch.ones(3))
+
+
+def test_classifier_trains_above_chance_on_real_subset():
+    df = S.load_sentiment()
+    splits = S.stratified_split(df[df.source == "yelp"].reset_index(drop=True), seed=0)
+    tok = S.build_tokenizer(splits["train"].text)
+    xy = {k: (*S.encode(tok, v.text), torch.tensor(v.label.to_numpy())) for k, v in splits.items()}
+    model = S.make_classifier("mean", tok, seed=0)
+    hist = S.fit_classifier(model, xy["train"], xy["val"], epochs=6, seed=0, progress=False, **S.HPARAMS["mean"])
+    acc = ((S.predict_proba(model, *xy["test"][:2]) > 0.5).long() == xy["test"][2]).float().mean().item()
+    assert acc > 0.65 and hist.attrs["best_val_acc"] > 0.65  # 200 test sentences, chance = 0.5
+
+
+def test_bilstm_and_glove_init():
+    glove = load_glove()
+    tok = S.build_tokenizer(["the food was great", "awful"], glove)
+    model = S.make_classifier("bilstm", tok, glove, seed=0)
+    assert torch.equal(model.emb.weight[tok.stoi["food"]], glove.vector("food"))
+    ids, mask = S.encode(tok, ["great food", "awful awful awful the"])
+    assert model(ids, mask).shape == (2,)
+    # padding does not change the BiLSTM's output
+    alone = model.eval()(ids[:1, :2], mask[:1, :2])
+    assert torch.allclose(model(ids, mask)[:1], alone, atol=1e-6)
+
+
+def test_sentence_panel_inputs_and_summary():
+    tok = S.build_tokenizer(["good food", "bad service"])
+    models = {"mean": (S.make_classifier("mean", tok, seed=0), tok),
+              "bilstm": (S.make_classifier("bilstm", tok, seed=0), tok)}
+    panel = S.sentence_panel(models, sentence="good food xyz")
+    assert panel.error is None and ("positive" in panel.text or "negative" in panel.text)
+    assert "xyz" in panel.text and "not in the vocabulary" in panel.result
+    panel.controls["model"].value = "bilstm"
+    assert panel.error is None and "occlusion" in panel.text
+    panel.controls["sentence"].value = ""
+    assert panel.error and "Type a sentence" in panel.text
+    panel.controls["sentence"].value = "qwerty asdf"
+    assert panel.error and "None of the words" in panel.text
+    import pandas as pd
+    res = pd.DataFrame({"model": ["bow", "bow"], "init": ["random"] * 2, "seed": [0, 1], "val_acc": [0.8, 0.8], "test_acc": [0.8, 0.82]})
+    t = S.summarise(res, n_test=600)
+    assert t.test_acc[0] == pytest.approx(0.81) and t.ci95[0] == pytest.approx(1.96 * (0.81 * 0.19 / 600) ** 0.5)
+    diff, lo, hi = S.paired_bootstrap(torch.ones(50), torch.zeros(50))
+    assert diff == lo == hi == 1.0

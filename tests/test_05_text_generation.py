@@ -1,0 +1,438 @@
+"""Tests for notebook 05: sampling (course_lib.generate), the LSTM and GPT language models, the
+article's program and its fixes (course_lib.article_program), checkpoints (course_lib.char_lm) and
+the benchmark's schedule."""
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.article_program import (ARTICLE_GENERATE_TEXT, ARTICLE_KERAS_PROGRAM, KerasStyleLSTM,
+                                        article_window_update, build_lm_dataset, count_token_reads,
+                                        fixed_window_update, keras_categorical_crossentropy, logits_cross_entropy,
+                                        loop_period, softmax_then_log_loss, undefined_names)
+from course_lib.char_lm import CHECKPOINTS, load_char_lm, save_char_lm, shakespeare_char_data
+from course_lib.data import CharTokenizer, get_lm_batch
+from course_lib.generate import (encode_prompt, generate, generate_text, next_token_distribution, render_generation,
+                                 sample_next, sampling_panel, strategy_kwargs, top_k_filter, top_p_filter)
+from course_lib.models.lstm_lm import LSTMConfig, LSTMLM
+from course_lib.train import CheckpointError, lm_cross_entropy, load_checkpoint, train
+from course_lib.widgets import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def data():
+    return shakespeare_char_data()
+
+
+def small_lstm(vocab=65, seed=0):
+    torch.manual_seed(seed)
+    return LSTMLM(LSTMConfig(vocab_size=vocab, n_embd=32, hidden_size=96))
+
+
+def small_gpt(vocab=65, block=32, seed=0):
+    from course_lib.models.gpt import GPT, GPTConfig
+
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(vocab_size=vocab, block_size=block, n_layer=2, n_head=2, n_embd=64, dropout=0.0))
+
+
+MODELS = {"lstm": small_lstm, "gpt": small_gpt}
+
+
+# ---------------------------------------------------------------- models
+
+@pytest.mark.parametrize("kind", ["lstm", "gpt"])
+def test_forward_shapes_and_step_matches_forward(kind):
+    model = MODELS[kind]().eval()
+    x = torch.randint(0, 65, (3, 20))
+    logits = model(x)
+    assert logits.shape == (3, 20, 65)
+    # reading the text in two pieces with the carried state/cache gives the same logits
+    a, state = model.forward_step(x[:, :12], None)
+    b, _ = model.forward_step(x[:, 12:], state)
+    assert torch.allclose(torch.cat([a, b], 1), logits, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gpt"])
+def test_initial_loss_is_log_vocab(kind, data):
+    tok, train_ids, _ = data
+    model = MODELS[kind]()
+    x, y = get_lm_batch(train_ids, 32, 16, generator=torch.Generator().manual_seed(0))
+    loss = lm_cross_entropy(model(x), y).item()
+    assert abs(loss - math.log(tok.vocab_size)) < 0.1, loss
+
+
+@pytest.mark.parametrize("kind,lr", [("lstm", 1e-2), ("gpt", 3e-3)])
+def test_overfits_one_fixed_batch(kind, lr, data):
+    _, train_ids, _ = data
+    model = MODELS[kind]()
+    batch = get_lm_batch(train_ids, 32, 4, generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    before = lm_cross_entropy(model(batch[0]), batch[1]).item()
+    train(model, lambda s: batch, lambda m, b: lm_cross_entropy(m(b[0]), b[1]), opt, 150, progress=False)
+    assert before > 4.0
+    final = lm_cross_entropy(model(batch[0]), batch[1]).item()
+    assert final < 0.3, final
+
+
+def test_lstm_rejects_bad_input():
+    model = small_lstm()
+    with pytest.raises(ValueError, match=r"\(B, T\)"):
+        model(torch.randint(0, 65, (10,)))
+    with pytest.raises(ValueError, match="0..64"):
+        model(torch.tensor([[70]]))
+    with pytest.raises(ValueError, match="hidden_size"):
+        LSTMConfig(hidden_size=0)
+
+
+# ---------------------------------------------------------------- filters and sampling
+
+def test_top_k_keeps_exactly_k_without_ties():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(50, 40, generator=g)
+    for k in (1, 3, 10, 39):
+        out = top_k_filter(logits, k)
+        assert (torch.isfinite(out).sum(-1) == k).all()
+        # the kept ones are the k largest and unchanged
+        kept_vals = torch.topk(logits, k, -1).values
+        assert torch.equal(torch.sort(out[torch.isfinite(out)].view(50, k), -1).values,
+                           torch.sort(kept_vals, -1).values)
+    assert torch.equal(top_k_filter(logits, 40), logits)
+    assert torch.equal(top_k_filter(logits, 100), logits)
+
+
+def test_top_k_keeps_ties_at_the_boundary():
+    logits = torch.tensor([[3.0, 1.0, 2.0, 2.0, 0.0]])
+    out = top_k_filter(logits, 2)
+    assert torch.isfinite(out).tolist() == [[True, False, True, True, False]]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, None])
+def test_top_k_rejects_bad_k(bad):
+    with pytest.raises(ValueError, match="top_k"):
+        top_k_filter(torch.randn(1, 5), bad)
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    g = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        logits = torch.randn(12, generator=g) * 2
+        p = float(torch.rand(1, generator=g)) * 0.98 + 0.01
+        kept = torch.isfinite(top_p_filter(logits, p))
+        probs = torch.softmax(logits.double(), -1)
+        mass = probs[kept].sum().item()
+        assert mass >= p - 1e-9
+        # dropping the least likely kept token would fall below p: the set is the smallest
+        assert mass - probs[kept].min().item() < p
+        # and it is the top of the ranking: every kept token is more likely than every dropped one
+        if (~kept).any():
+            assert probs[kept].min() > probs[~kept].max()
+
+
+def test_top_p_edge_cases():
+    logits = torch.tensor([[5.0, 1.0, 0.0, -1.0]])
+    assert torch.isfinite(top_p_filter(logits, 1e-6)).sum() == 1  # at least one token, the most likely
+    assert torch.isfinite(top_p_filter(logits, 1.0)).all()
+    tied = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # the top three are tied: all or none
+    assert torch.isfinite(top_p_filter(tied, 0.3)).tolist() == [[True, True, True, False]]
+    for bad in (0.0, 1.5, -0.1, float("nan"), "0.9"):
+        with pytest.raises(ValueError, match="top_p"):
+            top_p_filter(logits, bad)
+
+
+def test_temperature_to_zero_is_greedy():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(64, 30, generator=g) * 3
+    greedy = logits.argmax(-1)
+    assert torch.equal(sample_next(logits, temperature=0.0), greedy)
+    for t in (1e-3, 1e-6, 1e-30):  # no overflow to NaN even for absurdly small temperatures
+        for seed in range(3):
+            assert torch.equal(sample_next(logits, temperature=t, generator=torch.Generator().manual_seed(seed)), greedy)
+
+
+def test_sampling_follows_the_softmax_and_is_seeded():
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).repeat(20000, 1)
+    ids = sample_next(logits, generator=torch.Generator().manual_seed(0))
+    freq = torch.bincount(ids, minlength=4).double() / len(ids)
+    assert torch.allclose(freq, torch.softmax(logits[0].double(), -1), atol=0.015)
+    a = sample_next(logits[:50], temperature=1.3, top_k=3, generator=torch.Generator().manual_seed(7))
+    b = sample_next(logits[:50], temperature=1.3, top_k=3, generator=torch.Generator().manual_seed(7))
+    c = sample_next(logits[:50], temperature=1.3, top_k=3, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert (a != 3).all()  # top_k=3 never picks the 4th token
+
+
+def test_sample_next_clear_errors():
+    with pytest.raises(ValueError, match=r"\(B, V\)"):
+        sample_next(torch.randn(5))
+    with pytest.raises(ValueError, match="temperature"):
+        sample_next(torch.randn(1, 5), temperature=-1)
+    with pytest.raises(ValueError, match="NaN"):
+        sample_next(torch.tensor([[0.0, float("nan")]]))
+    with pytest.raises(ValueError, match="floating"):
+        sample_next(torch.tensor([[1, 2]]))
+
+
+# ---------------------------------------------------------------- the generation loop
+
+def test_lstm_cached_generation_equals_uncached():
+    model = small_lstm()
+    prompt = torch.randint(0, 65, (2, 7))
+    for kw in ({"temperature": 0.0}, {"temperature": 1.0, "top_p": 0.9}):
+        a = generate(model, prompt, 60, use_cache=True, generator=torch.Generator().manual_seed(3), **kw)
+        b = generate(model, prompt, 60, use_cache=False, generator=torch.Generator().manual_seed(3), **kw)
+        assert a.shape == (2, 67) and torch.equal(a, b)
+        assert torch.equal(a[:, :7], prompt)
+
+
+def test_gpt_generation_within_and_beyond_the_context():
+    model = small_gpt(block=16)
+    prompt = torch.randint(0, 65, (1, 5))
+    a = generate(model, prompt, 11, temperature=0.0, use_cache=True)  # fits in the 16-token context
+    b = generate(model, prompt, 11, temperature=0.0, use_cache=False)
+    assert torch.equal(a, b)
+    long = generate(model, prompt, 40, temperature=0.0)  # runs past the context: the cache is re-encoded
+    assert long.shape == (1, 45) and torch.equal(long[:, :16], a)
+
+
+def test_generate_clear_errors():
+    model = small_lstm()
+    with pytest.raises(ValueError, match="batch"):
+        generate(model, torch.tensor([1] * 10), 5)  # the article's flat prompt
+    with pytest.raises(ValueError, match="empty"):
+        generate(model, torch.zeros(1, 0, dtype=torch.long), 5)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        generate(model, torch.ones(1, 3, dtype=torch.long), -1)
+    model.train()
+    generate(model, torch.ones(1, 3, dtype=torch.long), 2)
+    assert model.training  # the mode is restored
+
+
+def test_token_reads_cached_vs_uncached():
+    model = small_lstm()
+    prompt = torch.ones(1, 10, dtype=torch.long)
+    n = 30
+    cached = count_token_reads(model, prompt, n, use_cache=True)
+    uncached = count_token_reads(model, prompt, n, use_cache=False)
+    assert cached["tokens_read"] == 10 + n - 1
+    assert uncached["tokens_read"] == sum(10 + i for i in range(n))
+    assert torch.equal(cached["ids"], uncached["ids"])
+
+
+# ---------------------------------------------------------------- the article's program and its fixes
+
+def test_article_program_names_never_defined():
+    assert undefined_names(ARTICLE_KERAS_PROGRAM) == ["np", "x_train", "y_train"]
+    assert undefined_names("import numpy as np\nx = np.zeros(3)\ndef f(a):\n    return a + x\n") == []
+    assert ARTICLE_GENERATE_TEXT.startswith("def generate_text") and "current_sequence[:, :-1]" in ARTICLE_GENERATE_TEXT
+
+
+def run_article_generate_text(model, start_sequence, n, with_numpy=True):
+    namespace = {"np": np} if with_numpy else {}
+    exec(compile(ARTICLE_GENERATE_TEXT, "article §5.2", "exec"), namespace)
+    return namespace["generate_text"](model, start_sequence, n)
+
+
+def test_article_generate_text_fails_as_printed_and_runs_when_fixed():
+    torch.manual_seed(0)
+    model = KerasStyleLSTM(vocab_size=65, embedding_dim=16, lstm_units=32)
+    with pytest.raises(NameError, match="np"):
+        run_article_generate_text(model, [1] * 10, 3, with_numpy=False)
+    with pytest.raises(ValueError, match="batch"):
+        run_article_generate_text(model, [1] * 10, 3)  # the flat list prompt
+    out = run_article_generate_text(model, [[1] * 10], 5)
+    assert len(out) == 5 and all(0 <= int(i) < 65 for i in out)  # ids, never decoded
+    assert model.tokens_read == 5 * 10  # the whole window re-read at every step
+
+
+def test_window_updates():
+    seq = np.array([[10, 11, 12, 13]])
+    assert article_window_update(seq, 99).tolist() == [[10, 11, 12, 99]]  # the newest token (13) is lost
+    assert fixed_window_update(seq, 99).tolist() == [[11, 12, 13, 99]]  # the oldest (10) is dropped
+    t = torch.tensor([[1, 2, 3]])
+    w = t
+    for nxt in (4, 5, 6, 7):
+        w = fixed_window_update(w, nxt)
+    assert w.tolist() == [[5, 6, 7]]  # always the newest tokens
+    w = t
+    for nxt in (4, 5, 6, 7):
+        w = article_window_update(w, nxt)
+    assert w.tolist() == [[1, 2, 7]]  # frozen on the prompt's start + the latest token
+    with pytest.raises(ValueError, match=r"\(B, T\)"):
+        fixed_window_update(np.array([1, 2, 3]), 4)
+
+
+def test_keras_loss_port_and_the_logits_fix():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 7)
+    y = torch.randint(0, 7, (2, 5))
+    with pytest.raises(ValueError, match="incompatible"):
+        keras_categorical_crossentropy(y, torch.softmax(logits, -1))  # integer targets, as an LM has
+    one_hot = F.one_hot(y, 7).float()
+    ref = F.cross_entropy(logits.reshape(-1, 7), y.reshape(-1), reduction="none").view(2, 5)
+    assert torch.allclose(keras_categorical_crossentropy(one_hot, torch.softmax(logits, -1)), ref, atol=1e-5)
+    extreme = torch.tensor([[0.0, 120.0], [50.0, -60.0]])
+    targets = torch.tensor([0, 1])
+    assert math.isinf(softmax_then_log_loss(extreme, targets).item())
+    fixed = logits_cross_entropy(extreme, targets)
+    assert math.isfinite(fixed.item()) and abs(fixed.item() - 115.0) < 1e-3
+
+
+def test_build_lm_dataset():
+    x, y = build_lm_dataset(list(range(11)), 4)
+    assert x.tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert y.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    x, _ = build_lm_dataset(torch.arange(11), 4, stride=2)
+    assert x.shape == (4, 4)
+    with pytest.raises(ValueError, match="at least"):
+        build_lm_dataset([1, 2], 4)
+
+
+def test_loop_period():
+    assert loop_period([5, 1, 2, 3, 1, 2, 3, 1, 2, 3]) == 3
+    assert loop_period([7, 7, 7, 7]) == 1
+    assert loop_period([1, 2, 3, 4, 5, 6]) is None
+
+
+# ---------------------------------------------------------------- text in, text out; the widget
+
+@pytest.fixture(scope="module")
+def tok(data):
+    return data[0]
+
+
+def test_encode_prompt_and_generate_text(tok):
+    model = small_lstm()
+    assert encode_prompt(tok, "ROMEO:").shape == (1, 6)
+    with pytest.raises(InputError, match="Type a prompt"):
+        encode_prompt(tok, "")
+    with pytest.raises(InputError, match="'é'"):
+        encode_prompt(tok, "café")
+    text = generate_text(model, tok, "ROMEO:", 30, strategy="top-k", top_k=5, seed=1)
+    assert text.startswith("ROMEO:") and len(text) == 36
+    assert text == generate_text(model, tok, "ROMEO:", 30, strategy="top-k", top_k=5, seed=1)
+    assert strategy_kwargs("greedy", 0.7) == {"temperature": 0.0, "top_k": None, "top_p": None}
+    with pytest.raises(ValueError, match="strategy"):
+        strategy_kwargs("beam")
+
+
+def test_sampling_panel(tok):
+    models = {"LSTM": small_lstm()}
+    panel = sampling_panel(models, tok, prompt="KING:", length=20)
+    assert panel.error is None and panel.text.startswith("KING:") and len(panel.text) == 25
+    panel.controls["strategy"].value = "greedy"
+    greedy = panel.text
+    panel.controls["temperature"].value = 1.7  # ignored by greedy
+    assert panel.text == greedy
+    panel.controls["prompt"].value = ""
+    assert panel.error and "Type a prompt" in panel.error
+    panel.controls["prompt"].value = "你好"
+    assert panel.error and "'你'" in panel.error and "'好'" in panel.error
+    panel.controls["prompt"].value = "To be"
+    assert panel.error is None and panel.text.startswith("To be")
+    with pytest.raises(InputError, match="Unknown model"):
+        render_generation(models, tok, "GPT", "a", "greedy", 1.0, 5, 0.9, 10)
+
+
+def test_next_token_distribution_flattens_with_temperature(tok):
+    model = small_lstm()
+    table = next_token_distribution(model, tok, "the ", temperatures=(0.5, 1.0, 2.0), top=65)
+    sums = table.groupby("temperature")["prob"].sum()
+    assert np.allclose(sums.values, 1.0, atol=1e-5)
+    peak = table.groupby("temperature")["prob"].max()
+    assert peak[0.5] > peak[1.0] > peak[2.0]
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def test_checkpoint_round_trip(tmp_path, tok):
+    model = small_lstm()
+    hist = train(model, lambda s: (torch.randint(0, 65, (2, 8)),) * 2,
+                 lambda m, b: lm_cross_entropy(m(b[0]), b[1]), torch.optim.SGD(model.parameters(), 0.1), 3,
+                 progress=False)
+    path = save_char_lm(tmp_path / "m.pt", model, tok, hist, {"kind": "lstm", "params": model.num_params()})
+    loaded, tok2, hist2, info = load_char_lm(path)
+    x = torch.randint(0, 65, (2, 9))
+    assert torch.equal(loaded(x), model.eval()(x))
+    assert tok2.itos == tok.itos and info["params"] == model.num_params()
+    assert list(hist2["loss"]) == pytest.approx(list(hist["loss"]))
+
+
+def test_corrupted_checkpoint_fails_clearly(tmp_path, tok):
+    model = small_lstm()
+    path = save_char_lm(tmp_path / "m.pt", model, tok, __import__("pandas").DataFrame({"step": [0]}), {"kind": "lstm"})
+    raw = bytearray(path.read_bytes())
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(raw[: len(raw) // 2])  # truncated
+    with pytest.raises(CheckpointError, match="corrupted or not a course checkpoint"):
+        load_char_lm(bad)
+    # overwrite bytes in the middle of the weights: the zip still reads, the weights checksum does not match
+    payload_at = len(raw) // 3
+    raw[payload_at: payload_at + 64] = bytes(255 - b for b in raw[payload_at: payload_at + 64])
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="corrupted"):
+        load_char_lm(bad)
+    with pytest.raises(CheckpointError, match="missing"):
+        load_char_lm(tmp_path / "nowhere.pt")
+    torch.save({"state_dict": {}}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a course_lib checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_corrupted_shipped_checkpoint_fails_the_hash_check(tmp_path, monkeypatch):
+    from course_lib import train as train_mod
+
+    shipped = CHECKPOINTS["lstm"]
+    if not shipped.exists():
+        pytest.skip("run tools/train_checkpoints.py first")
+    copy = shipped.parent / "_test_corrupted_copy.pt"
+    raw = bytearray(shipped.read_bytes())
+    raw[-100] ^= 0xFF
+    copy.write_bytes(bytes(raw))
+    rel = copy.relative_to(shipped.parents[1]).as_posix()
+    real = train_mod.read_checksums()
+    expected = real[shipped.relative_to(shipped.parents[1]).as_posix()]
+    monkeypatch.setattr(train_mod, "read_checksums", lambda: {**real, rel: expected})
+    try:
+        with pytest.raises(CheckpointError, match="corrupted"):
+            load_char_lm(copy)
+    finally:
+        copy.unlink()
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gpt"])
+def test_shipped_checkpoints_load_and_beat_the_ngram(kind, data):
+    path = CHECKPOINTS[kind]
+    if not path.exists():
+        pytest.skip("run tools/train_checkpoints.py first")
+    model, tok, hist, info = load_char_lm(kind)
+    assert tok.itos == data[0].itos and path.stat().st_size < 6e6
+    from course_lib.train import evaluate_lm
+
+    val = evaluate_lm(model, data[2], info["recipe"]["block_size"], max_tokens=8192)
+    assert val < 1.55  # the order-6 Kneser-Ney baseline is 1.558 nats/char on the whole validation set
+    assert "val_loss" in hist and hist["val_loss"].dropna().iloc[-1] < hist["val_loss"].dropna().iloc[0]
+
+
+# ---------------------------------------------------------------- the benchmark's pieces
+
+def test_benchmark_schedule_and_flops():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import lm_shakespeare as bench
+
+    args = bench.parse_args([])
+    assert args.budget == 100 and args.threads == 2
+    s = bench.TrainClockSchedule(lr=1e-3, min_lr=1e-4, warmup=10, budget_s=100.0)
+    assert s(0) == pytest.approx(1e-4) and s(9) == pytest.approx(1e-3)
+    s.start -= 50.0  # pretend half the budget has passed
+    assert s(100) == pytest.approx(1e-4 + 0.5 * 9e-4 * (1 + math.cos(math.pi * 0.5)), rel=1e-2)
+    s.start -= 60.0
+    assert s(200) == pytest.approx(1e-4)
+    assert bench.matmul_peak_flops(1, n=128, repeats=2) > 1e8
