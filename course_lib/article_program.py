@@ -16,7 +16,7 @@ tested in ``tests/test_05_text_generation.py``:
   the *newest* token, ``[:, 1:]`` drops the oldest;
 * :func:`build_lm_dataset` — the missing ``x_train, y_train`` (inputs and next-token targets);
 * :func:`count_token_reads` — re-reading the window at every step versus carrying the LSTM state;
-* :func:`loop_period` — greedy decoding falls into a cycle.
+* :func:`loop_period` and :func:`distinct_n` — greedy decoding falls into a cycle / repeats itself.
 """
 from __future__ import annotations
 
@@ -263,6 +263,22 @@ def loop_period(ids, min_repeats: int = 3, max_period: int = 200) -> int | None:
         if all(tail[i] == tail[i % p] for i in range(len(tail))):
             return p
     return None
+
+
+def distinct_n(text: str, n: int = 2) -> float:
+    """Share of distinct word n-grams among all word n-grams of ``text`` ("distinct-n", Li et al. 2016).
+
+    1.0 means no n-gram of words repeats; repetitive text (greedy decoding) scores low.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    words = text.split()
+    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        raise ValueError(f"the text has fewer than {n} words")
+    return len(set(grams)) / len(grams)
 
 
 def softmax_then_log_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -211,7 +211,7 @@ def saturation_panel(n_keys: int = 12, seed: int = 0) -> Panel:
 
     slider = w.SelectionSlider(options=[2 ** i for i in range(0, 13)], value=64, description="d",
                                continuous_update=False)
-    return Panel({"d": slider}, render, title="Why divide by √d: one query, 12 keys, with (÷√d) and without scaling")
+    return Panel({"d": slider}, render, title=f"Why divide by √d: one query, {n_keys} keys, with (÷√d) and without scaling")
 
 
 # ----------------------------------------------------------------------------- positions

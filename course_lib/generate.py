@@ -113,7 +113,6 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
 
 
-@torch.no_grad()
 def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, generator: torch.Generator | None = None,
              use_cache: bool = True, sample_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
@@ -146,22 +145,23 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     out = idx  # (B, T) grows to (B, T + max_new_tokens)
     state, cached = None, 0  # cached: how many tokens the state has absorbed
     try:
-        for _ in range(max_new_tokens):
-            if use_cache:
-                if state is None or (max_ctx is not None and cached >= max_ctx):
-                    # first step, or the cache is full: (re-)encode the newest tokens from scratch
-                    keep = None if max_ctx is None else (max_ctx if state is None else max(1, max_ctx // 2))
-                    window = out if keep is None else out[:, -keep:]  # (B, t)
-                    logits, state = model.forward_step(window, None)  # (B, t, V)
-                    cached = window.size(1)
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if use_cache:
+                    if state is None or (max_ctx is not None and cached >= max_ctx):
+                        # first step, or the cache is full: (re-)encode the newest tokens from scratch
+                        keep = None if max_ctx is None else (max_ctx if state is None else max(1, max_ctx // 2))
+                        window = out if keep is None else out[:, -keep:]  # (B, t)
+                        logits, state = model.forward_step(window, None)  # (B, t, V)
+                        cached = window.size(1)
+                    else:
+                        logits, state = model.forward_step(out[:, -1:], state)  # (B, 1, V): one new token
+                        cached += 1
                 else:
-                    logits, state = model.forward_step(out[:, -1:], state)  # (B, 1, V)
-                    cached += 1
-            else:
-                window = out if max_ctx is None else out[:, -max_ctx:]  # (B, t) the whole (cropped) prefix
-                logits, _ = model.forward_step(window, None)  # (B, t, V)
-            nxt = sample_fn(logits[:, -1, :])  # (B,)
-            out = torch.cat([out, nxt[:, None].to(out.dtype)], dim=1)
+                    window = out if max_ctx is None else out[:, -max_ctx:]  # (B, t) the whole (cropped) prefix
+                    logits, _ = model.forward_step(window, None)  # (B, t, V)
+                nxt = sample_fn(logits[:, -1, :])  # (B,)
+                out = torch.cat([out, nxt[:, None].to(out.dtype)], dim=1)  # (B, T + 1)
     finally:
         model.train(was_training)
     return out

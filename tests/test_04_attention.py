@@ -13,6 +13,7 @@ matplotlib.use("agg")
 from course_lib import attention as A  # noqa: E402
 from course_lib.data import CharTokenizer  # noqa: E402
 from course_lib.generate import generate  # noqa: E402
+from course_lib.widgets import InputError  # noqa: E402
 from course_lib.models.gpt import GPT, GPTConfig  # noqa: E402
 
 
@@ -318,4 +319,36 @@ def test_attention_viewer_panel():
     assert "not in the model's vocabulary: 'z'" in panel.error
     panel.controls["text"].value = "bad cab"
     assert panel.error is None and panel.text.startswith("[figure] layer 1, head 1:")
+    matplotlib.pyplot.close("all")
+
+
+def test_dropout_is_random_in_training_and_off_in_eval():
+    for use_sdpa in (True, False):
+        m = small_gpt(dropout=0.2, use_sdpa=use_sdpa)
+        x = torch.randint(0, 11, (2, 12))
+        m.train()
+        assert not torch.equal(m(x), m(x))
+        m.eval()
+        torch.testing.assert_close(m(x), m(x))
+    with pytest.raises(ValueError, match="dropout"):
+        GPTConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="divisible"):
+        GPTConfig(n_embd=30, n_head=4)
+
+
+def test_widget_inputs_that_cannot_be_used_raise_input_error():
+    panel = A.saturation_panel()
+    with pytest.raises(InputError, match="positive width"):
+        panel.render(d=0)
+    tok = CharTokenizer("abc de")
+    viewer = A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {"one": "abc abc"})
+    viewer.controls["passage"].value = "(type your own)"
+    viewer.controls["text"].value = "a"
+    assert "at least two characters" in viewer.error
+    with pytest.raises(InputError, match="unknown passage"):
+        viewer.render(layer=0, head=0, passage="nope", text="")
+    with pytest.raises(InputError, match="layer must be 0..1"):
+        viewer.render(layer=5, head=0, passage="one", text="")
+    with pytest.raises(ValueError, match="at least one passage"):
+        A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
     matplotlib.pyplot.close("all")

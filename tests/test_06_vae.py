@@ -1,6 +1,4 @@
 """Tests for course_lib.losses (VAE part) and course_lib.models.vae (notebook 06)."""
-import math
-
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence

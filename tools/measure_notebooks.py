@@ -68,7 +68,7 @@ class MemoryWatcher(threading.Thread):
             time.sleep(0.05)
 
 
-def run_notebook(path: Path, mode: str, threads: int) -> dict:
+def run_notebook(path: Path, mode: str, threads: int, save_dir: Path | None = None) -> dict:
     env_before = dict(os.environ)
     os.environ["COURSE_FAST"] = "1" if mode == "fast" else "0"
     os.environ["COURSE_THREADS"] = str(threads)
@@ -86,6 +86,9 @@ def run_notebook(path: Path, mode: str, threads: int) -> dict:
         watcher.join()
         os.environ.clear()
         os.environ.update(env_before)
+    if save_dir is not None:  # keep the executed notebook, to read its numbers (never commit these)
+        save_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save_dir / f"{path.stem}.{mode}.ipynb")
     return {"notebook": path.name, "mode": mode, "wall_s": round(wall, 1), "peak_mb": round(watcher.peak_kb / 1024),
             "threads": threads, "cpus": psutil.cpu_count(), "machine": platform.machine(),
             "date": dt.date.today().isoformat()}
@@ -149,12 +152,17 @@ def main():
     ap.add_argument("notebooks", nargs="*", help="default: every notebook in notebooks/")
     ap.add_argument("--modes", default="full,fast")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-executed", type=Path, default=None, metavar="DIR",
+                    help="also write each executed notebook (with outputs) to DIR, outside the repository")
     args = ap.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in LIMITS for m in modes):
+        ap.error(f"--modes takes a comma-separated list of {sorted(LIMITS)}, got {args.modes!r}")
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     rows = load_rows()
     for path in paths:
-        for mode in args.modes.split(","):
-            r = run_notebook(path, mode, args.threads)
+        for mode in modes:
+            r = run_notebook(path, mode, args.threads, args.save_executed)
             print(f"{r['notebook']:<32} {mode:<5} {r['wall_s']:>7.1f} s  {r['peak_mb']:>6} MB", flush=True)
             rows = [x for x in rows if not (x["notebook"] == r["notebook"] and x["mode"] == mode)] + [r]
             save_rows(rows)

@@ -36,9 +36,12 @@ if __name__ == "__main__":
     os.environ.setdefault("MPLBACKEND", "agg")
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
-    data = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
+    recorded = {}
     for arg in sys.argv[1:]:
         p = Path(arg).resolve()
-        data[p.name] = record(p)
-        print(f"{p.name}: recorded {len(data[p.name])} checked cell(s)")
+        recorded[p.name] = record(p)
+        print(f"{p.name}: recorded {len(recorded[p.name])} checked cell(s)")
+    # read the file only now (not before the long runs) so entries written meanwhile are kept
+    data = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
+    data.update(recorded)
     EXPECTED.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
