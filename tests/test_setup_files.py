@@ -33,7 +33,7 @@ def test_binder_pins_match_requirements_with_cpu_torch():
 
 def test_readme_has_exactly_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    lab = "python -m pip install -r requirements.txt && python -m jupyter lab notebooks/00_start_here.ipynb"
+    lab = "python -m pip install -r requirements.txt && python -m jupyter lab --ServerApp.root_dir=. notebooks/00_start_here.ipynb"
     test = "python -m pip install -r requirements.txt && python -m pytest"
     assert lab in readme and test in readme
     assert test in (ROOT / ".ci/run").read_text()
