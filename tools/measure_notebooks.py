@@ -40,15 +40,18 @@ COURSE_MAP = {
 
 
 def _peak_kb(proc: psutil.Process) -> int:
-    try:
-        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
+    """Peak resident memory of a process in kB: VmHWM on Linux, else (or if unreadable) its current RSS."""
+    status = Path(f"/proc/{proc.pid}/status")
+    if status.exists():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        except OSError:  # the process ended between the check and the read: use RSS below
+            status = None
     try:
         return proc.memory_info().rss // 1024
-    except psutil.Error:
+    except psutil.Error:  # the process has ended: it contributes nothing more
         return 0
 
 
