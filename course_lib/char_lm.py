@@ -15,7 +15,6 @@ notebooks that load them all agree:
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import asdict
@@ -135,23 +134,6 @@ def train_char_lm(kind: str, steps: int | None = None, seed: int = 0, eval_every
     return model, hist, info
 
 
-def weights_digest(state_dict) -> str:
-    """SHA-256 of a state dict's names, shapes, dtypes and values (in name order).
-
-    Stored inside every character-LM checkpoint and checked on loading, so damaged weights are
-    caught even for a file outside ``data/`` (PyTorch's zip reader does not check its own CRCs:
-    overwritten bytes inside a tensor would otherwise load silently).
-
-    Defined in: notebooks/05_text_generation.ipynb
-    """
-    h = hashlib.sha256()
-    for name in sorted(state_dict):
-        t = state_dict[name].detach().cpu().contiguous()
-        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
-
-
 def save_char_lm(path, model, tokenizer: CharTokenizer, history: pd.DataFrame, info: dict) -> Path:
     """Write a checkpoint: weights + model config + vocabulary + recipe + history (plain data only).
 
@@ -159,8 +141,7 @@ def save_char_lm(path, model, tokenizer: CharTokenizer, history: pd.DataFrame, i
     """
     hist = {c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
             for c in history.columns}
-    extra = {"kind": info["kind"], "vocab": tokenizer.to_dict(), "info": info, "history": hist,
-             "weights_sha256": weights_digest(model.state_dict())}
+    extra = {"kind": info["kind"], "vocab": tokenizer.to_dict(), "info": info, "history": hist}
     return save_checkpoint(path, model, config=_model_config(model), extra=extra)
 
 
@@ -175,13 +156,9 @@ def load_char_lm(kind_or_path, verify: bool = True):
     path = Path(CHECKPOINTS.get(kind_or_path, kind_or_path))
     payload = load_checkpoint(path, verify=verify)
     extra = payload["extra"]
-    for key in ("kind", "vocab", "info", "history", "weights_sha256"):
+    for key in ("kind", "vocab", "info", "history"):
         if key not in extra:
             raise CheckpointError(f"{path} is a course checkpoint but not a character LM (no {key!r} entry)")
-    if weights_digest(payload["state_dict"]) != extra["weights_sha256"]:
-        raise CheckpointError(f"checkpoint {path} is corrupted: its weights do not match the checksum stored with them. "
-                              "Restore it with `git checkout -- data/checkpoints` or retrain it with "
-                              "`python tools/train_checkpoints.py`.")
     tok = CharTokenizer.from_dict(extra["vocab"])
     config = dict(payload["config"])
     kind = extra["kind"]

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .config import DATA_DIR, ROOT, SHA256SUMS
+from .config import DATA_DIR, SHA256SUMS
 
 
 class DataFileError(RuntimeError):

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import WordTokenizer, load_text, word_split
+from .data import WordTokenizer, load_text
 from .pooling import AttentionPooling, max_pool, mean_pool
 from .widgets import HTML, InputError, Panel, require_text
 

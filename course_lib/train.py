@@ -16,6 +16,7 @@ equal-length lists and each step applies them in order to the same batch.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import DataFileError, read_checksums, sha256_file, _relative_to_data
+from .data import read_checksums, sha256_file, _relative_to_data
 from .config import DATA_DIR
 
 LossFn = Callable[[nn.Module, Any], "torch.Tensor | Mapping[str, torch.Tensor]"]
@@ -216,6 +217,23 @@ class CheckpointError(RuntimeError):
     """
 
 
+def weights_digest(state_dict) -> str:
+    """SHA-256 of a state dict's names, shapes, dtypes and values (in name order).
+
+    :func:`save_checkpoint` stores it in every checkpoint and :func:`load_checkpoint` checks it,
+    so damaged weights are caught even in a file outside ``data/`` (PyTorch's zip reader does not
+    check its own CRCs: overwritten bytes inside a tensor would otherwise load silently).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
 def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping | None = None,
                     extra: Mapping | None = None) -> Path:
     """Save ``model``'s weights with its config and any extra plain data (vocabulary, metrics).
@@ -227,7 +245,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping | None =
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": "course_lib-checkpoint-v1", "state_dict": model.state_dict(),
+    state = model.state_dict()
+    payload = {"format": "course_lib-checkpoint-v1", "state_dict": state, "weights_sha256": weights_digest(state),
                "config": dict(config or {}), "extra": dict(extra or {})}
     torch.save(payload, path)
     return path
@@ -236,7 +255,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping | None =
 def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bool = True) -> dict:
     """Load a checkpoint saved by :func:`save_checkpoint`, safely (``weights_only=True``).
 
-    Files inside ``data/`` are first checked against ``data/SHA256SUMS`` (``verify=True``).
+    Files inside ``data/`` are first checked against ``data/SHA256SUMS`` (``verify=True``), and the
+    weights always against the :func:`weights_digest` stored with them.
     If ``model`` is given, its weights are loaded (strictly). Returns the payload dict with
     ``state_dict``, ``config`` and ``extra``. Raises :class:`CheckpointError` with a clear message.
 
@@ -256,11 +276,15 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bo
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types (pickle, zip, RuntimeError) for a damaged file
-        raise CheckpointError(f"checkpoint {shown} could not be read ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
+        reason = str(e).splitlines()[0].split(". ")[0][:160]  # torch's first sentence
+        raise CheckpointError(f"checkpoint {shown} could not be read ({type(e).__name__}: {reason}). "
                               "It is corrupted or not a course checkpoint.") from e
     if not isinstance(payload, dict) or payload.get("format") != "course_lib-checkpoint-v1":
         raise CheckpointError(f"{shown} is not a course_lib checkpoint (expected a dict with format "
                               "'course_lib-checkpoint-v1', written by save_checkpoint)")
+    if weights_digest(payload["state_dict"]) != payload.get("weights_sha256"):
+        raise CheckpointError(f"checkpoint {shown} is corrupted: its weights do not match the checksum stored with them. "
+                              "Restore it (`git checkout -- data/checkpoints`) or retrain it (`python tools/train_checkpoints.py`).")
     if model is not None:
         try:
             model.load_state_dict(payload["state_dict"])

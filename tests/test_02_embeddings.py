@@ -6,7 +6,6 @@ import torch
 
 from course_lib import embeddings as E
 from course_lib.data import load_shakespeare
-from course_lib.widgets import InputError
 
 
 def test_skipgram_loss_matches_hand_computation():

@@ -2,7 +2,6 @@
 article's program and its fixes (course_lib.article_program), checkpoints (course_lib.char_lm) and
 the benchmark's schedule."""
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from course_lib.article_program import (ARTICLE_GENERATE_TEXT, ARTICLE_KERAS_PRO
                                         fixed_window_update, keras_categorical_crossentropy, logits_cross_entropy,
                                         distinct_n, loop_period, softmax_then_log_loss, undefined_names)
 from course_lib.char_lm import CHECKPOINTS, load_char_lm, save_char_lm, shakespeare_char_data
-from course_lib.data import CharTokenizer, get_lm_batch
+from course_lib.data import get_lm_batch
 from course_lib.generate import (encode_prompt, generate, generate_text, next_token_distribution, render_generation,
                                  sample_next, sampling_panel, strategy_kwargs, top_k_filter, top_p_filter)
 from course_lib.models.lstm_lm import LSTMConfig, LSTMLM

@@ -1,6 +1,5 @@
 """Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets, n-grams."""
 import math
-import os
 import shutil
 
 import ipywidgets as w
@@ -245,6 +244,11 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
         train.load_checkpoint(tmp_path / "bad.pt")
     with pytest.raises(train.CheckpointError, match="missing"):
         train.load_checkpoint(tmp_path / "nope.pt")
+    payload = torch.load(path, weights_only=True)  # an intact zip whose weights were changed afterwards
+    payload["state_dict"]["weight"].add_(1.0)
+    torch.save(payload, tmp_path / "tampered.pt")
+    with pytest.raises(train.CheckpointError, match="weights do not match the checksum"):
+        train.load_checkpoint(tmp_path / "tampered.pt")
 
 
 # --- plots, source, env --------------------------------------------------------------------------
