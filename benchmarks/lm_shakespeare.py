@@ -32,6 +32,7 @@ a worse loss (batch 24 × block 128: 2.408 at 600k characters).
 
 Usage: python benchmarks/lm_shakespeare.py [--budget 100] [--threads 2] [--out curve.csv]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,14 +46,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a fresh clone without installing
 
 from course_lib.data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split  # noqa: E402
+from course_lib.perf import flops_per_token, matmul_peak_flops  # noqa: E402
 from course_lib.train import evaluate_lm, lm_cross_entropy, train  # noqa: E402
 
 NANOGPT_REFERENCE = {"val_loss": 1.886, "seconds": 100, "tokens_per_s": 17_000}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--budget", type=float, default=100.0, help="training wall-clock budget in seconds (evaluation excluded)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--budget", type=float, default=100.0, help="training wall-clock budget in seconds (evaluation excluded)"
+    )
     p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     p.add_argument("--n-layer", type=int, default=4)
     p.add_argument("--n-head", type=int, default=4)
@@ -65,8 +71,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--beta2", type=float, default=0.99)
     p.add_argument("--grad-clip", type=float, default=1.0)
-    p.add_argument("--eval-tokens", type=int, default=16384,
-                   help="characters of the validation set (from its start) scored for each curve point")
+    p.add_argument(
+        "--eval-tokens",
+        type=int,
+        default=16384,
+        help="characters of the validation set (from its start) scored for each curve point",
+    )
     p.add_argument("--eval-interval", type=float, default=10.0, help="seconds of training between curve points")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--out", type=Path, default=None, help="write the loss-vs-time curve to this CSV file")
@@ -75,34 +85,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.budget <= 0 or args.threads < 1 or args.n_embd % args.n_head:
         p.error("need --budget > 0, --threads >= 1 and --n-embd divisible by --n-head")
     return args
-
-
-def matmul_peak_flops(threads: int, n: int = 1024, repeats: int = 8) -> float:
-    """Best float32 matmul throughput (FLOP/s) of an n×n by n×n product with ``threads`` threads.
-    """
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(2):
-        a @ b  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best
-
-
-def flops_per_token(model, config) -> float:
-    """Training FLOPs per token, as in the PaLM paper / nanoGPT: 6·N + 12·L·T·d (forward + backward).
-
-    N excludes the position embedding (a lookup, no multiply). With weight tying, the token
-    embedding's FLOPs are those of the output layer, which N counts once.
-    """
-    n = sum(p.numel() for p in model.parameters())  # the tied embedding / output matrix counted once
-    wpe = getattr(model, "wpe", None)
-    if isinstance(getattr(wpe, "weight", None), torch.nn.Parameter):  # learned positions: a lookup, no multiply
-        n -= wpe.weight.numel()
-    return 6 * n + 12 * config.n_layer * config.block_size * config.n_embd
 
 
 class TrainClockSchedule:
@@ -134,8 +116,7 @@ class TrainClockSchedule:
 
 
 def run(args: argparse.Namespace) -> dict:
-    """Train for the budget and return the figures (also printed).
-    """
+    """Train for the budget and return the figures (also printed)."""
     from course_lib.models.gpt import GPT, GPTConfig
 
     torch.set_num_threads(args.threads)
@@ -147,8 +128,15 @@ def run(args: argparse.Namespace) -> dict:
     peak = matmul_peak_flops(args.threads)
     gen = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    config = GPTConfig(vocab_size=tok.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
-                       n_head=args.n_head, n_embd=args.n_embd, dropout=0.0, bias=False)
+    config = GPTConfig(
+        vocab_size=tok.vocab_size,
+        block_size=args.block_size,
+        n_layer=args.n_layer,
+        n_head=args.n_head,
+        n_embd=args.n_embd,
+        dropout=0.0,
+        bias=False,
+    )
     model = GPT(config)
     if hasattr(model, "configure_optimizer"):
         opt = model.configure_optimizer(args.lr, args.weight_decay)
@@ -157,8 +145,11 @@ def run(args: argparse.Namespace) -> dict:
     else:
         decay = [p for p in model.parameters() if p.dim() >= 2]
         no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, args.beta2))
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=args.lr,
+            betas=(0.9, args.beta2),
+        )
     schedule = TrainClockSchedule(args.lr, args.min_lr, args.warmup, args.budget)
     tokens_per_step = args.batch_size * args.block_size
     curve: list[dict] = []
@@ -179,8 +170,14 @@ def run(args: argparse.Namespace) -> dict:
         val = evaluate_lm(model, val_ids, args.block_size, batch_size=64, max_tokens=args.eval_tokens)
         schedule.add_pause(time.perf_counter() - t0)
         steps = eval_fn.step
-        curve.append({"time_s": round(t_train, 2), "step": steps, "tokens": steps * tokens_per_step,
-                      "val_loss_subset": round(val, 4)})
+        curve.append(
+            {
+                "time_s": round(t_train, 2),
+                "step": steps,
+                "tokens": steps * tokens_per_step,
+                "val_loss_subset": round(val, 4),
+            }
+        )
         if not args.quiet:
             print(f"  t={t_train:6.1f}s  step {steps:5d}  val(subset) {val:.4f}", flush=True)
         next_eval[0] += args.eval_interval
@@ -193,25 +190,55 @@ def run(args: argparse.Namespace) -> dict:
         return get_batch(step)
 
     if not args.quiet:
-        print(f"GPT {config}\n{model.num_params() if hasattr(model, 'num_params') else sum(p.numel() for p in model.parameters()):,} parameters; "
-              f"{tokens_per_step} tokens/step; budget {args.budget:g} s on {args.threads} thread(s)", flush=True)
-    hist = train(model, counted_get_batch, loss_fn, opt, steps=10 ** 9, eval_every=1, eval_fn=eval_fn,
-                 lr_schedule=schedule, grad_clip=args.grad_clip, max_seconds=args.budget, progress=False,
-                 log_every=10 ** 9, desc="benchmark")
+        print(
+            f"GPT {config}\n{model.num_params() if hasattr(model, 'num_params') else sum(p.numel() for p in model.parameters()):,} parameters; "
+            f"{tokens_per_step} tokens/step; budget {args.budget:g} s on {args.threads} thread(s)",
+            flush=True,
+        )
+    hist = train(
+        model,
+        counted_get_batch,
+        loss_fn,
+        opt,
+        steps=10**9,
+        eval_every=1,
+        eval_fn=eval_fn,
+        lr_schedule=schedule,
+        grad_clip=args.grad_clip,
+        max_seconds=args.budget,
+        progress=False,
+        log_every=10**9,
+        desc="benchmark",
+    )
     steps, train_s = hist.attrs["steps_done"], hist.attrs["train_seconds"]
     if not curve or curve[-1]["step"] != steps:  # the last point of the curve: the end of the budget
         val = evaluate_lm(model, val_ids, args.block_size, batch_size=64, max_tokens=args.eval_tokens)
-        curve.append({"time_s": round(train_s, 2), "step": steps, "tokens": steps * tokens_per_step,
-                      "val_loss_subset": round(val, 4)})
+        curve.append(
+            {
+                "time_s": round(train_s, 2),
+                "step": steps,
+                "tokens": steps * tokens_per_step,
+                "val_loss_subset": round(val, 4),
+            }
+        )
     t0 = time.perf_counter()
     val_full = evaluate_lm(model, val_ids, args.block_size, batch_size=64)
     eval_s = time.perf_counter() - t0
     tok_s = steps * tokens_per_step / train_s
-    fpt = flops_per_token(model, config)
-    result = {"val_loss": val_full, "val_bits": val_full / math.log(2), "steps": steps, "train_seconds": train_s,
-              "tokens": steps * tokens_per_step, "tokens_per_s": tok_s, "model_flops_per_s": fpt * tok_s,
-              "matmul_peak_flops_per_s": peak, "mfu": fpt * tok_s / peak, "final_eval_seconds": eval_s,
-              "curve": curve}
+    fpt = flops_per_token(model, config.n_layer, config.block_size, config.n_embd)
+    result = {
+        "val_loss": val_full,
+        "val_bits": val_full / math.log(2),
+        "steps": steps,
+        "train_seconds": train_s,
+        "tokens": steps * tokens_per_step,
+        "tokens_per_s": tok_s,
+        "model_flops_per_s": fpt * tok_s,
+        "matmul_peak_flops_per_s": peak,
+        "mfu": fpt * tok_s / peak,
+        "final_eval_seconds": eval_s,
+        "curve": curve,
+    }
     print_summary(args, config, result)
     if args.out is not None:
         import pandas as pd
@@ -223,23 +250,30 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def print_summary(args, config, r: dict) -> None:
-    print("\nloss vs training time (validation subset of "
-          f"{args.eval_tokens:,} chars; nats/char)")
+    print(f"\nloss vs training time (validation subset of {args.eval_tokens:,} chars; nats/char)")
     print("   time_s   step     tokens  val_loss")
     for c in r["curve"]:
         print(f"  {c['time_s']:7.1f} {c['step']:6d} {c['tokens']:10,d}  {c['val_loss_subset']:.4f}")
     ref = NANOGPT_REFERENCE
-    print(f"\nrecipe: n_layer={config.n_layer} n_head={config.n_head} n_embd={config.n_embd} "
-          f"block_size={config.block_size} batch_size={args.batch_size} lr={args.lr:g}→{args.min_lr:g} "
-          f"(warm-up {args.warmup} steps, cosine over the budget) weight_decay={args.weight_decay:g} "
-          f"beta2={args.beta2:g} grad_clip={args.grad_clip:g} threads={args.threads} seed={args.seed}")
-    print(f"validation loss (full last 10%, {config.block_size}-char windows): {r['val_loss']:.4f} nats/char "
-          f"= {r['val_bits']:.4f} bits/char   [nanoGPT CPU reference: {ref['val_loss']} in ~{ref['seconds']} s]")
-    print(f"trained {r['steps']} steps, {r['tokens']:,} tokens in {r['train_seconds']:.1f} s "
-          f"(evaluation excluded; final evaluation took {r['final_eval_seconds']:.1f} s)")
-    print(f"throughput: {r['tokens_per_s']:,.0f} tokens/s   model: {r['model_flops_per_s'] / 1e9:.2f} GFLOP/s   "
-          f"matmul peak (float32, {args.threads} threads): {r['matmul_peak_flops_per_s'] / 1e9:.2f} GFLOP/s   "
-          f"MFU: {100 * r['mfu']:.1f}%")
+    print(
+        f"\nrecipe: n_layer={config.n_layer} n_head={config.n_head} n_embd={config.n_embd} "
+        f"block_size={config.block_size} batch_size={args.batch_size} lr={args.lr:g}→{args.min_lr:g} "
+        f"(warm-up {args.warmup} steps, cosine over the budget) weight_decay={args.weight_decay:g} "
+        f"beta2={args.beta2:g} grad_clip={args.grad_clip:g} threads={args.threads} seed={args.seed}"
+    )
+    print(
+        f"validation loss (full last 10%, {config.block_size}-char windows): {r['val_loss']:.4f} nats/char "
+        f"= {r['val_bits']:.4f} bits/char   [nanoGPT CPU reference: {ref['val_loss']} in ~{ref['seconds']} s]"
+    )
+    print(
+        f"trained {r['steps']} steps, {r['tokens']:,} tokens in {r['train_seconds']:.1f} s "
+        f"(evaluation excluded; final evaluation took {r['final_eval_seconds']:.1f} s)"
+    )
+    print(
+        f"throughput: {r['tokens_per_s']:,.0f} tokens/s   model: {r['model_flops_per_s'] / 1e9:.2f} GFLOP/s   "
+        f"matmul peak (float32, {args.threads} threads): {r['matmul_peak_flops_per_s'] / 1e9:.2f} GFLOP/s   "
+        f"MFU: {100 * r['mfu']:.1f}%"
+    )
 
 
 if __name__ == "__main__":

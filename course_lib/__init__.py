@@ -4,7 +4,8 @@ Each public function and class names, in its docstring, the notebook that introd
 ("Defined in: notebooks/..."), and the notebooks import it from here, so the book and the
 library cannot drift apart (tests/test_book_library_sync.py checks this).
 """
-from .config import FAST, ROOT, DATA_DIR, choose, configure_threads, get_device, set_seed  # noqa: F401
+
+from .config import DATA_DIR, ROOT, choose, configure_threads, get_device, is_fast, set_seed  # noqa: F401
 from .source import show_source  # noqa: F401
 
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ tested in ``tests/test_05_text_generation.py``:
 * :func:`count_token_reads` — re-reading the window at every step versus carrying the LSTM state;
 * :func:`loop_period` and :func:`distinct_n` — greedy decoding falls into a cycle / repeats itself.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # The program of §5.2 as printed in the article (its Chinese comments included).
-ARTICLE_KERAS_PROGRAM = '''\
+ARTICLE_KERAS_PROGRAM = """\
 import tensorflow as tf
 from tensorflow.keras.models import Sequential
 from tensorflow.keras.layers import Embedding, LSTM, Dense
@@ -68,11 +69,15 @@ def generate_text(model, start_sequence, num_generate=100):
 start_sequence = [1] * 10
 generated_text = generate_text(model, start_sequence)
 print(generated_text)
-'''
+"""
 
 #: The article's ``generate_text`` function, cut verbatim out of :data:`ARTICLE_KERAS_PROGRAM`.
-ARTICLE_GENERATE_TEXT = ARTICLE_KERAS_PROGRAM[ARTICLE_KERAS_PROGRAM.index("def generate_text"):
-                                              ARTICLE_KERAS_PROGRAM.index("start_sequence = [1]")].rstrip() + "\n"
+ARTICLE_GENERATE_TEXT = (
+    ARTICLE_KERAS_PROGRAM[
+        ARTICLE_KERAS_PROGRAM.index("def generate_text") : ARTICLE_KERAS_PROGRAM.index("start_sequence = [1]")
+    ].rstrip()
+    + "\n"
+)
 
 
 def undefined_names(source: str) -> list[str]:
@@ -130,8 +135,10 @@ class KerasStyleLSTM(nn.Module):
         """Keras-style ``predict``: a NumPy batch of token ids (B, T) → probabilities (B, T, V)."""
         x = np.asarray(x)
         if x.ndim != 2:
-            raise ValueError(f"predict expects a batch of sequences with shape (batch, time), got shape {x.shape}; "
-                             "a single prompt must be wrapped as [[...]] (the article passes the flat list [1] * 10)")
+            raise ValueError(
+                f"predict expects a batch of sequences with shape (batch, time), got shape {x.shape}; "
+                "a single prompt must be wrapped as [[...]] (the article passes the flat list [1] * 10)"
+            )
         if not np.issubdtype(x.dtype, np.integer):
             raise ValueError(f"predict expects integer token ids, got dtype {x.dtype}")
         self.eval()
@@ -150,9 +157,11 @@ def keras_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) -
     Defined in: notebooks/05_text_generation.ipynb
     """
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"Shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)} are incompatible "
-                         "(categorical_crossentropy wants one-hot targets shaped like the predictions; "
-                         "integer targets need sparse_categorical_crossentropy — or logits with F.cross_entropy)")
+        raise ValueError(
+            f"Shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)} are incompatible "
+            "(categorical_crossentropy wants one-hot targets shaped like the predictions; "
+            "integer targets need sparse_categorical_crossentropy — or logits with F.cross_entropy)"
+        )
     eps = 1e-7
     y_pred = y_pred / y_pred.sum(-1, keepdim=True)
     y_pred = y_pred.clamp(eps, 1 - eps)
@@ -183,8 +192,10 @@ def fixed_window_update(current_sequence, next_token: int):
 
 def _check_window(seq) -> None:
     if getattr(seq, "ndim", None) != 2:
-        raise ValueError(f"the window must be a batch of token ids (B, T), got shape {tuple(np.shape(seq))} "
-                         "(the article's prompt [1] * 10 is a flat list: wrap it as [[1] * 10])")
+        raise ValueError(
+            f"the window must be a batch of token ids (B, T), got shape {tuple(np.shape(seq))} "
+            "(the article's prompt [1] * 10 is a flat list: wrap it as [[1] * 10])"
+        )
 
 
 def _append_column(seq, next_token):
@@ -259,7 +270,7 @@ def loop_period(ids, min_repeats: int = 3, max_period: int = 200) -> int | None:
     """
     seq = [int(i) for i in (ids.tolist() if isinstance(ids, torch.Tensor) else ids)]
     for p in range(1, min(max_period, len(seq) // min_repeats) + 1):
-        tail = seq[-p * min_repeats:]
+        tail = seq[-p * min_repeats :]
         if all(tail[i] == tail[i % p] for i in range(len(tail))):
             return p
     return None
@@ -275,7 +286,7 @@ def distinct_n(text: str, n: int = 2) -> float:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     words = text.split()
-    grams = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     if not grams:
         raise ValueError(f"the text has fewer than {n} words")
     return len(set(grams)) / len(grams)

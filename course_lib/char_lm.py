@@ -13,6 +13,7 @@ notebooks that load them all agree:
 * checkpoints written with ``train.save_checkpoint``: weights, model config, vocabulary, recipe,
   training history and validation loss in one file, loaded safely with ``weights_only=True``.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,17 +26,41 @@ import torch
 
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
-from .models.lstm_lm import LSTMConfig, LSTMLM
-from .train import CheckpointError, cosine_schedule, evaluate_lm, lm_cross_entropy, load_checkpoint, save_checkpoint, train
+from .models.lstm_lm import LSTMLM, LSTMConfig
+from .train import (
+    CheckpointError,
+    cosine_schedule,
+    evaluate_lm,
+    lm_cross_entropy,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
 
 #: Training recipes. Both models see the same characters: steps × batch_size × block_size.
 RECIPES = {
-    "lstm": {"model": {"n_embd": 64, "hidden_size": 384, "n_layer": 1, "dropout": 0.0},
-             "steps": 1600, "batch_size": 12, "block_size": 64, "lr": 4e-3, "min_lr": 1e-4, "warmup": 50,
-             "weight_decay": 0.0, "grad_clip": 1.0},
-    "gpt": {"model": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.0, "bias": False},
-            "steps": 1600, "batch_size": 12, "block_size": 64, "lr": 5e-3, "min_lr": 1e-4, "warmup": 50,
-            "weight_decay": 0.1, "grad_clip": 1.0},
+    "lstm": {
+        "model": {"n_embd": 64, "hidden_size": 384, "n_layer": 1, "dropout": 0.0},
+        "steps": 1600,
+        "batch_size": 12,
+        "block_size": 64,
+        "lr": 4e-3,
+        "min_lr": 1e-4,
+        "warmup": 50,
+        "weight_decay": 0.0,
+        "grad_clip": 1.0,
+    },
+    "gpt": {
+        "model": {"n_layer": 4, "n_head": 4, "n_embd": 128, "dropout": 0.0, "bias": False},
+        "steps": 1600,
+        "batch_size": 12,
+        "block_size": 64,
+        "lr": 5e-3,
+        "min_lr": 1e-4,
+        "warmup": 50,
+        "weight_decay": 0.1,
+        "grad_clip": 1.0,
+    },
 }
 
 #: The shipped checkpoints: the same models trained three times longer (still the same characters for
@@ -45,8 +70,7 @@ SHIPPED_RECIPES = {
     "gpt": {**RECIPES["gpt"], "steps": 1200, "batch_size": 24, "block_size": 128, "lr": 4e-3},
 }
 
-CHECKPOINTS = {"lstm": CHECKPOINT_DIR / "shakespeare_char_lstm.pt",
-               "gpt": CHECKPOINT_DIR / "shakespeare_char_gpt.pt"}
+CHECKPOINTS = {"lstm": CHECKPOINT_DIR / "shakespeare_char_lstm.pt", "gpt": CHECKPOINT_DIR / "shakespeare_char_gpt.pt"}
 
 
 def shakespeare_char_data():
@@ -82,13 +106,24 @@ def _model_config(model) -> dict:
 def _optimizer(model, lr: float, weight_decay: float):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.99))
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=lr,
+        betas=(0.9, 0.99),
+    )
 
 
-def train_char_lm(kind: str, steps: int | None = None, seed: int = 0, eval_every: int | None = None,
-                  eval_tokens: int = 16384, data=None, progress: bool = True, recipes: dict | None = None,
-                  **overrides):
+def train_char_lm(
+    kind: str,
+    steps: int | None = None,
+    seed: int = 0,
+    eval_every: int | None = None,
+    eval_tokens: int = 16384,
+    data=None,
+    progress: bool = True,
+    recipes: dict | None = None,
+    **overrides,
+):
     """Train the course's LSTM or GPT on Tiny Shakespeare with :data:`RECIPES` (``overrides`` replace entries).
 
     ``recipes=SHIPPED_RECIPES`` trains the longer recipe of the shipped checkpoints.
@@ -124,13 +159,29 @@ def train_char_lm(kind: str, steps: int | None = None, seed: int = 0, eval_every
 
     n = recipe["steps"]
     every = eval_every or max(1, n // 10)
-    hist = train(model, get_batch, loss_fn, opt, n, eval_every=every, eval_fn=eval_fn,
-                 lr_schedule=cosine_schedule(recipe["lr"], n, warmup=recipe["warmup"], min_lr=recipe["min_lr"]),
-                 grad_clip=recipe["grad_clip"], log_every=max(1, every // 4), progress=progress,
-                 desc=f"{kind} ({model.num_params():,} params)")
-    info = {"kind": kind, "recipe": recipe, "seed": seed, "params": model.num_params(),
-            "tokens": hist.attrs["steps_done"] * B * T, "train_seconds": round(hist.attrs["train_seconds"], 1),
-            "eval_tokens": eval_tokens}
+    hist = train(
+        model,
+        get_batch,
+        loss_fn,
+        opt,
+        n,
+        eval_every=every,
+        eval_fn=eval_fn,
+        lr_schedule=cosine_schedule(recipe["lr"], n, warmup=recipe["warmup"], min_lr=recipe["min_lr"]),
+        grad_clip=recipe["grad_clip"],
+        log_every=max(1, every // 4),
+        progress=progress,
+        desc=f"{kind} ({model.num_params():,} params)",
+    )
+    info = {
+        "kind": kind,
+        "recipe": recipe,
+        "seed": seed,
+        "params": model.num_params(),
+        "tokens": hist.attrs["steps_done"] * B * T,
+        "train_seconds": round(hist.attrs["train_seconds"], 1),
+        "eval_tokens": eval_tokens,
+    }
     return model, hist, info
 
 
@@ -139,8 +190,10 @@ def save_char_lm(path, model, tokenizer: CharTokenizer, history: pd.DataFrame, i
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    hist = {c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
-            for c in history.columns}
+    hist = {
+        c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
+        for c in history.columns
+    }
     extra = {"kind": info["kind"], "vocab": tokenizer.to_dict(), "info": info, "history": hist}
     return save_checkpoint(path, model, config=_model_config(model), extra=extra)
 
@@ -173,8 +226,9 @@ def load_char_lm(kind_or_path, verify: bool = True):
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as e:
-        raise CheckpointError(f"the weights in {path} do not fit a {kind} with config {config}: "
-                              f"{str(e).splitlines()[0]}") from e
+        raise CheckpointError(
+            f"the weights in {path} do not fit a {kind} with config {config}: {str(e).splitlines()[0]}"
+        ) from e
     model.eval()
     history = pd.DataFrame({k: [math.nan if v is None else v for v in vals] for k, vals in extra["history"].items()})
     return model, tok, history, extra["info"]

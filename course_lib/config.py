@@ -2,12 +2,14 @@
 
 Defined in: notebooks/00_start_here.ipynb
 
-* ``FAST`` is True when the environment variable ``COURSE_FAST`` is set to ``1`` (the test
-  command and CI set it). Fast mode makes work *smaller* (fewer steps, smaller subsets); it never
-  fakes a result.
+* :func:`is_fast` is True when the environment variable ``COURSE_FAST`` is set to ``1`` (the test
+  command and CI set it). It reads the environment at every call, so ``%env COURSE_FAST=1`` takes
+  effect at once, even after ``course_lib`` was imported. Fast mode makes work *smaller* (fewer
+  steps, smaller subsets); it never fakes a result.
 * ``choose(full=..., fast=...)`` picks the value for the current mode.
 * Paths (``ROOT``, ``DATA_DIR`` ...) are absolute, so the library works from any working directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,9 +34,6 @@ def is_fast() -> bool:
     Defined in: notebooks/00_start_here.ipynb
     """
     return os.environ.get("COURSE_FAST", "0").strip().lower() in _TRUE
-
-
-FAST: bool = is_fast()
 
 
 def choose(full, fast):

@@ -24,13 +24,14 @@ Three ways to get a d-dimensional vector per word, compared in notebook 02 on th
 Vectors are compared by cosine similarity; analogies use 3CosAdd (Mikolov et al. 2013):
 ``a : b :: c : ?`` → the word x (not a, b or c) maximising cos(x, b̂ − â + ĉ).
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,9 @@ class WordVectors:
         if word not in self.index:
             near = closest_matches(word, self.words, n=5)
             hint = f" Close spellings: {', '.join(near)}." if near else ""
-            raise KeyError(f"{word!r} is not in the vocabulary of {self.name or 'these vectors'} ({len(self)} words).{hint}")
+            raise KeyError(
+                f"{word!r} is not in the vocabulary of {self.name or 'these vectors'} ({len(self)} words).{hint}"
+            )
         return self.index[word]
 
     def vector(self, word: str) -> torch.Tensor:
@@ -119,7 +122,7 @@ class WordVectors:
         target = self.unit[ib] - self.unit[ia] + self.unit[ic]  # (D,)
         return self._top(self.unit @ F.normalize(target, dim=0), k, exclude=[ia, ib, ic])
 
-    def restrict(self, words: Iterable[str]) -> "WordVectors":
+    def restrict(self, words: Iterable[str]) -> WordVectors:
         """The same vectors for a subset of words (in the order given; unknown words raise KeyError)."""
         words = list(words)
         return WordVectors(words, self.vectors[[self._id(w) for w in words]], name=self.name)
@@ -257,8 +260,9 @@ def noise_distribution(counts: torch.Tensor, power: float = 0.75) -> torch.Tenso
     return (p / p.sum()).float()
 
 
-def skipgram_pairs(ids: torch.Tensor, window: int = 5, keep: torch.Tensor | None = None,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def skipgram_pairs(
+    ids: torch.Tensor, window: int = 5, keep: torch.Tensor | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """(centre, context) id pairs, shape (P, 2), with word2vec's dynamic window.
 
     Words are first subsampled with ``keep`` (a per-id keep probability, or None for no
@@ -295,10 +299,17 @@ def skipgram_loss(v_center: torch.Tensor, u_context: torch.Tensor, u_negative: t
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    if v_center.dim() != 2 or u_context.shape != v_center.shape or u_negative.dim() != 3 \
-            or u_negative.shape[0] != v_center.shape[0] or u_negative.shape[2] != v_center.shape[1]:
-        raise ValueError(f"expected v_center (B, D), u_context (B, D), u_negative (B, K, D); got "
-                         f"{tuple(v_center.shape)}, {tuple(u_context.shape)}, {tuple(u_negative.shape)}")
+    if (
+        v_center.dim() != 2
+        or u_context.shape != v_center.shape
+        or u_negative.dim() != 3
+        or u_negative.shape[0] != v_center.shape[0]
+        or u_negative.shape[2] != v_center.shape[1]
+    ):
+        raise ValueError(
+            f"expected v_center (B, D), u_context (B, D), u_negative (B, K, D); got "
+            f"{tuple(v_center.shape)}, {tuple(u_context.shape)}, {tuple(u_negative.shape)}"
+        )
     pos = (v_center * u_context).sum(-1)  # (B,)
     neg = torch.einsum("bkd,bd->bk", u_negative, v_center)  # (B, K)
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
@@ -329,9 +340,19 @@ class SkipGram(nn.Module):
         return self.inp.weight.detach()
 
 
-def train_skipgram(corpus: Corpus, dim: int = 100, window: int = 5, negatives: int = 5, epochs: float = 1.0,
-                   batch_size: int = 4096, lr: float = 0.01, subsample: float | None = 1e-3, seed: int = 0,
-                   max_seconds: float | None = None, desc: str = "skip-gram"):
+def train_skipgram(
+    corpus: Corpus,
+    dim: int = 100,
+    window: int = 5,
+    negatives: int = 5,
+    epochs: float = 1.0,
+    batch_size: int = 4096,
+    lr: float = 0.01,
+    subsample: float | None = 1e-3,
+    seed: int = 0,
+    max_seconds: float | None = None,
+    desc: str = "skip-gram",
+):
     """Train SGNS on ``corpus`` with :func:`course_lib.train.train`; return ``(model, history, pairs_per_second)``.
 
     Pairs are regenerated (new subsampling, new window sizes) for every epoch; a fractional
@@ -355,15 +376,24 @@ def train_skipgram(corpus: Corpus, dim: int = 100, window: int = 5, negatives: i
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def get_batch(step):
-        b = pairs[step * batch_size:(step + 1) * batch_size]  # (B, 2)
+        b = pairs[step * batch_size : (step + 1) * batch_size]  # (B, 2)
         neg = torch.multinomial(noise, len(b) * negatives, replacement=True, generator=g).view(len(b), negatives)
         return b[:, 0], b[:, 1], neg
 
     def loss_fn(m, batch):
         return m(*batch)
 
-    hist = train(model, get_batch, loss_fn, opt, steps, lr_schedule=cosine_schedule(lr, steps, min_lr=lr / 20),
-                 log_every=max(1, steps // 50), max_seconds=max_seconds, desc=desc)
+    hist = train(
+        model,
+        get_batch,
+        loss_fn,
+        opt,
+        steps,
+        lr_schedule=cosine_schedule(lr, steps, min_lr=lr / 20),
+        log_every=max(1, steps // 50),
+        max_seconds=max_seconds,
+        desc=desc,
+    )
     seconds = hist.attrs["train_seconds"]
     pairs_done = hist.attrs["steps_done"] * batch_size
     hist.attrs["pairs"] = pairs_done
@@ -381,8 +411,10 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     if vocab_size > 10_000:
-        raise ValueError(f"cooccurrence_matrix is dense; a vocabulary of {vocab_size} words needs "
-                         f"{vocab_size ** 2 * 4 / 1e9:.1f} GB. Raise min_count to shrink the vocabulary.")
+        raise ValueError(
+            f"cooccurrence_matrix is dense; a vocabulary of {vocab_size} words needs "
+            f"{vocab_size**2 * 4 / 1e9:.1f} GB. Raise min_count to shrink the vocabulary."
+        )
     ids = ids.long()
     counts = torch.zeros(vocab_size * vocab_size, dtype=torch.float32)
     for d in range(1, window + 1):
@@ -543,8 +575,10 @@ def neighbours_panel(models: Mapping[str, WordVectors], word: str = "king", k: i
     """
     import ipywidgets as w
 
-    controls = {"word": w.Text(value=word, description="word", continuous_update=False),
-                "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False)}
+    controls = {
+        "word": w.Text(value=word, description="word", continuous_update=False),
+        "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False),
+    }
     return Panel(controls, lambda word, k: neighbours_table(models, word, k), title="Nearest neighbours (cosine)")
 
 
@@ -581,8 +615,9 @@ def word_groups_figure(wv: WordVectors, groups: Mapping[str, Sequence[str]], cho
     return fig
 
 
-def scatter_panel(models: Mapping[str, WordVectors], groups: Mapping[str, Sequence[str]],
-                  chosen: Sequence[str] | None = None) -> Panel:
+def scatter_panel(
+    models: Mapping[str, WordVectors], groups: Mapping[str, Sequence[str]], chosen: Sequence[str] | None = None
+) -> Panel:
     """Widget: pick a model and word groups → 2-D PCA scatter of their vectors.
 
     Defined in: notebooks/02_word_embeddings.ipynb
@@ -590,11 +625,20 @@ def scatter_panel(models: Mapping[str, WordVectors], groups: Mapping[str, Sequen
     import ipywidgets as w
 
     names = list(models)
-    controls = {"model": w.Dropdown(options=names, value=names[0], description="vectors"),
-                "chosen": w.SelectMultiple(options=list(groups), value=tuple(chosen or list(groups)[:3]),
-                                           description="groups", rows=min(8, len(groups)))}
-    return Panel(controls, lambda model, chosen: word_groups_figure(models[model], groups, chosen),
-                 title="Word groups in 2-D (PCA)")
+    controls = {
+        "model": w.Dropdown(options=names, value=names[0], description="vectors"),
+        "chosen": w.SelectMultiple(
+            options=list(groups),
+            value=tuple(chosen or list(groups)[:3]),
+            description="groups",
+            rows=min(8, len(groups)),
+        ),
+    }
+    return Panel(
+        controls,
+        lambda model, chosen: word_groups_figure(models[model], groups, chosen),
+        title="Word groups in 2-D (PCA)",
+    )
 
 
 def analogy_table(models: Mapping[str, WordVectors], a: str, b: str, c: str, k: int = 5) -> pd.DataFrame:
@@ -624,6 +668,8 @@ def analogy_panel(models: Mapping[str, WordVectors], a: str = "man", b: str = "w
     """
     import ipywidgets as w
 
-    controls = {x: w.Text(value=v, description=x, continuous_update=False, layout=w.Layout(width="180px"))
-                for x, v in (("a", a), ("b", b), ("c", c))}
+    controls = {
+        x: w.Text(value=v, description=x, continuous_update=False, layout=w.Layout(width="180px"))
+        for x, v in (("a", a), ("b", b), ("c", c))
+    }
     return Panel(controls, lambda a, b, c: analogy_table(models, a, b, c), title="Analogies: a is to b as c is to ?")

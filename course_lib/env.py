@@ -2,6 +2,7 @@
 
 Defined in: notebooks/00_start_here.ipynb
 """
+
 from __future__ import annotations
 
 import platform
@@ -74,5 +75,7 @@ def check_env(verbose: bool = True) -> pd.DataFrame:
         if sys.version_info[:2] != (3, 11):
             warnings.warn(f"the course is tested on Python 3.11; this is {platform.python_version()}", stacklevel=2)
         if mem.available < 1.5e9:
-            warnings.warn(f"only {mem.available / 1e9:.1f} GB of memory is free; notebooks need up to 1.5 GB", stacklevel=2)
+            warnings.warn(
+                f"only {mem.available / 1e9:.1f} GB of memory is free; notebooks need up to 1.5 GB", stacklevel=2
+            )
     return table

@@ -19,11 +19,12 @@ the uncached loop always sees exactly the last ``max_context`` tokens.
 
 References: Holtzman et al. 2020 (nucleus sampling); Fan et al. 2018 (top-k sampling).
 """
+
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -80,8 +81,13 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     return logits.masked_fill(probs < threshold, float("-inf"))
 
 
-def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Draw the next token id from logits (B, V) → ids (B,).
 
     ``temperature`` divides the logits: below 1 it sharpens the distribution, above 1 it flattens
@@ -93,8 +99,12 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     _check_logits(logits)
     if logits.dim() != 2:
         raise ValueError(f"sample_next expects logits of shape (B, V), got {tuple(logits.shape)}")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not math.isfinite(temperature) or temperature < 0:
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, numbers.Real)
+        or not math.isfinite(temperature)
+        or temperature < 0
+    ):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     if top_k is not None and (not _is_int(top_k) or top_k < 1):
         raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
@@ -113,9 +123,17 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
 
 
-def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
-             top_k: int | None = None, top_p: float | None = None, generator: torch.Generator | None = None,
-             use_cache: bool = True, sample_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+def generate(
+    model,
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    use_cache: bool = True,
+    sample_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
     """Extend ``idx`` (B, T) by ``max_new_tokens`` sampled tokens; returns (B, T + max_new_tokens).
 
     With ``use_cache=True`` the model's state (LSTM state or key/value cache) is carried from step
@@ -126,19 +144,25 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
     Defined in: notebooks/05_text_generation.ipynb
     """
     if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-        raise ValueError("idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; "
-                         f"got {type(idx).__name__} {tuple(getattr(idx, 'shape', ()))}"
-                         " (wrap a single prompt as torch.tensor([ids]))")
+        raise ValueError(
+            "idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; "
+            f"got {type(idx).__name__} {tuple(getattr(idx, 'shape', ()))}"
+            " (wrap a single prompt as torch.tensor([ids]))"
+        )
     if idx.size(1) == 0:
         raise ValueError("the prompt is empty: give at least one token to start from")
     if not _is_int(max_new_tokens) or max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     if not hasattr(model, "forward_step"):
-        raise TypeError(f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
-                        "generate() drives models through it")
+        raise TypeError(
+            f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
+            "generate() drives models through it"
+        )
     if sample_fn is None:
+
         def sample_fn(logits):
             return sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+
     max_ctx = getattr(model, "max_context", None)
     was_training = model.training
     model.eval()
@@ -189,8 +213,10 @@ def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
     missing = tokenizer.unknown(prompt)
     if missing:
         shown = ", ".join(repr(c) for c in missing)
-        raise InputError(f"The prompt has characters the model never saw in Shakespeare: {shown}. "
-                         "Use plain English letters, digits and punctuation.")
+        raise InputError(
+            f"The prompt has characters the model never saw in Shakespeare: {shown}. "
+            "Use plain English letters, digits and punctuation."
+        )
     return torch.tensor([tokenizer.encode(prompt)], dtype=torch.long)  # (1, T)
 
 
@@ -203,12 +229,24 @@ def strategy_kwargs(strategy: str, temperature: float = 1.0, top_k: int = 10, to
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     if strategy == "greedy":
         return {"temperature": 0.0, "top_k": None, "top_p": None}
-    return {"temperature": float(temperature), "top_k": int(top_k) if strategy == "top-k" else None,
-            "top_p": float(top_p) if strategy == "top-p" else None}
+    return {
+        "temperature": float(temperature),
+        "top_k": int(top_k) if strategy == "top-k" else None,
+        "top_p": float(top_p) if strategy == "top-p" else None,
+    }
 
 
-def generate_text(model, tokenizer, prompt: str, length: int = 200, strategy: str = "top-p",
-                  temperature: float = 0.8, top_k: int = 10, top_p: float = 0.9, seed: int = 0) -> str:
+def generate_text(
+    model,
+    tokenizer,
+    prompt: str,
+    length: int = 200,
+    strategy: str = "top-p",
+    temperature: float = 0.8,
+    top_k: int = 10,
+    top_p: float = 0.9,
+    seed: int = 0,
+) -> str:
     """The article's ``generate_text``, fixed: prompt text in, prompt + ``length`` generated characters out.
 
     A batch of one prompt, the state carried between steps, a real sampler, and the ids decoded.
@@ -221,8 +259,18 @@ def generate_text(model, tokenizer, prompt: str, length: int = 200, strategy: st
     return tokenizer.decode(out[0])
 
 
-def render_generation(models: dict, tokenizer, model: str, prompt: str, strategy: str, temperature: float,
-                      top_k: int, top_p: float, length: int, seed: int = 0) -> str:
+def render_generation(
+    models: dict,
+    tokenizer,
+    model: str,
+    prompt: str,
+    strategy: str,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    length: int,
+    seed: int = 0,
+) -> str:
     """Widget logic: generated text for the chosen model and settings (raises ``InputError`` on bad input).
 
     Defined in: notebooks/05_text_generation.ipynb
@@ -258,8 +306,9 @@ def sampling_panel(models: dict, tokenizer, prompt: str = "ROMEO:", length: int 
         "model": w.Dropdown(options=list(models), description="model"),
         "prompt": w.Text(value=prompt, description="prompt", continuous_update=False),
         "strategy": w.Dropdown(options=list(STRATEGIES), value="top-p", description="strategy"),
-        "temperature": w.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="temperature",
-                                     continuous_update=False, style=style),
+        "temperature": w.FloatSlider(
+            value=0.8, min=0.05, max=2.0, step=0.05, description="temperature", continuous_update=False, style=style
+        ),
         "top_k": w.IntSlider(value=10, min=1, max=tokenizer.vocab_size, description="k", continuous_update=False),
         "top_p": w.FloatSlider(value=0.9, min=0.05, max=1.0, step=0.05, description="p", continuous_update=False),
         "length": w.IntSlider(value=length, min=10, max=1000, step=10, description="length", continuous_update=False),

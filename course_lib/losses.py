@@ -17,6 +17,7 @@ The article's formulas, implemented verbatim so the notebooks can run them besid
 * :func:`article_discriminator_loss` (§4.1.3.2/§4.2.2): ``−log(D(x) + D(G(z)))``.
 * :func:`article_generator_loss` (§4.1.3.2/§4.2.2): ``−log D(x)``, which does not depend on G.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,10 @@ def _check_mu_logvar(mu: torch.Tensor, logvar: torch.Tensor) -> None:
     if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor):
         raise TypeError(f"mu and logvar must be tensors, got {type(mu).__name__} and {type(logvar).__name__}")
     if mu.shape != logvar.shape or mu.dim() < 1:
-        raise ValueError(f"mu and logvar must have the same shape (..., d) with d the latent size, "
-                         f"got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape (..., d) with d the latent size, "
+            f"got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -77,23 +80,34 @@ def reconstruction_nll(recon: torch.Tensor, target: torch.Tensor, kind: str = "g
         raise ValueError(f"kind must be one of {VAE_KINDS}, got {kind!r}")
     if kind == "categorical":
         if recon.dim() != 3 or target.shape != recon.shape[:2]:
-            raise ValueError(f"categorical: expected logits (B, T, V) and target ids (B, T), "
-                             f"got {tuple(recon.shape)} and {tuple(target.shape)}")
+            raise ValueError(
+                f"categorical: expected logits (B, T, V) and target ids (B, T), "
+                f"got {tuple(recon.shape)} and {tuple(target.shape)}"
+            )
         B, T, V = recon.shape
-        nll = F.cross_entropy(recon.reshape(B * T, V), target.reshape(B * T), ignore_index=-100,
-                              reduction="none")  # (B*T,)
+        nll = F.cross_entropy(
+            recon.reshape(B * T, V), target.reshape(B * T), ignore_index=-100, reduction="none"
+        )  # (B*T,)
         return nll.view(B, T).sum(-1)  # (B,)
     if recon.shape != target.shape:
-        raise ValueError(f"{kind}: recon and target must have the same shape (B, D), "
-                         f"got {tuple(recon.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"{kind}: recon and target must have the same shape (B, D), "
+            f"got {tuple(recon.shape)} and {tuple(target.shape)}"
+        )
     flat_r, flat_t = recon.reshape(len(recon), -1), target.reshape(len(target), -1)  # (B, D)
     if kind == "gaussian":
         return 0.5 * (flat_t - flat_r).pow(2).sum(-1) + 0.5 * flat_r.shape[1] * math.log(2 * math.pi)
     return F.binary_cross_entropy_with_logits(flat_r, flat_t, reduction="none").sum(-1)
 
 
-def vae_loss(recon_logits_or_mean: torch.Tensor, target: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-             beta: float = 1.0, kind: str = "gaussian") -> dict[str, torch.Tensor]:
+def vae_loss(
+    recon_logits_or_mean: torch.Tensor,
+    target: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    beta: float = 1.0,
+    kind: str = "gaussian",
+) -> dict[str, torch.Tensor]:
     """The negative ELBO, ``E_q[−log p(x|z)] + beta · KL(q(z|x) ‖ p(z))``, averaged over the batch.
 
     Returns ``{"loss": recon + beta·kl, "recon": recon, "kl": kl}`` (scalars, nats per example), the
@@ -139,8 +153,10 @@ def article_encoder_loss(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     if x.dim() != 2 or z.dim() != 2 or x.shape[0] != z.shape[0]:
         raise ValueError(f"expected x (B, D) and z (B, d), got {tuple(x.shape)} and {tuple(z.shape)}")
     if x.shape[1] != z.shape[1]:
-        raise ValueError(f"‖x − z‖² is undefined: the data has D = {x.shape[1]} dimensions but the latent code "
-                         f"has d = {z.shape[1]}; a VAE's loss never compares x with z")
+        raise ValueError(
+            f"‖x − z‖² is undefined: the data has D = {x.shape[1]} dimensions but the latent code "
+            f"has d = {z.shape[1]}; a VAE's loss never compares x with z"
+        )
     return (x - z).pow(2).sum(-1).mean()
 
 
@@ -179,8 +195,10 @@ def _check_prob(p: torch.Tensor, name: str) -> None:
     if not isinstance(p, torch.Tensor):
         raise TypeError(f"{name} must be a tensor of probabilities, got {type(p).__name__}")
     if p.numel() and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{name} must hold probabilities in [0, 1] (apply torch.sigmoid to logits first), "
-                         f"got values in [{p.min().item():.3g}, {p.max().item():.3g}]")
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1] (apply torch.sigmoid to logits first), "
+            f"got values in [{p.min().item():.3g}, {p.max().item():.3g}]"
+        )
 
 
 def article_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:

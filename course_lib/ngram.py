@@ -18,6 +18,7 @@ When h was never seen, P_k(w | h) = P_{k−1}(w | h').
 Counting is vectorised: every k-gram is packed into one int64 code (newest character in the
 lowest digit), counted with ``np.unique`` and looked up with ``np.searchsorted``.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,8 @@ import numpy as np
 
 @dataclass
 class _Table:
-    codes: np.ndarray      # sorted unique k-gram codes
-    counts: np.ndarray     # count of each k-gram (raw or continuation)
+    codes: np.ndarray  # sorted unique k-gram codes
+    counts: np.ndarray  # count of each k-gram (raw or continuation)
     ctx_codes: np.ndarray  # sorted unique context codes (k-gram code // base)
     ctx_total: np.ndarray  # sum of counts over the context's continuations
     ctx_types: np.ndarray  # number of distinct continuations N1+(h •)
@@ -53,7 +54,7 @@ def _kgram_codes(ids: np.ndarray, k: int, base: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     code = np.zeros(n, dtype=np.int64)
     for j in range(k):  # j = 0 is the oldest character
-        code = code * base + ids[j:j + n]
+        code = code * base + ids[j : j + n]
     return code
 
 
@@ -72,7 +73,7 @@ class KneserNeyLM:
             raise ValueError(f"order must be an integer >= 0, got {order!r}")
         if vocab_size < 1:
             raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
-        if vocab_size ** max(order, 1) >= 2 ** 62:
+        if vocab_size ** max(order, 1) >= 2**62:
             raise ValueError(f"order {order} with a vocabulary of {vocab_size} does not fit in 64-bit codes")
         if discount is not None and not 0 < discount <= 1:
             raise ValueError(f"discount must be in (0, 1], got {discount}")
@@ -90,7 +91,7 @@ class KneserNeyLM:
             raise ValueError(f"token ids must be in 0..{self.vocab_size - 1}, got {a.min()}..{a.max()}")
         return a
 
-    def fit(self, ids) -> "KneserNeyLM":
+    def fit(self, ids) -> KneserNeyLM:
         ids = self._check_ids(ids)
         V = self.vocab_size
         self.tables = {}
@@ -99,7 +100,7 @@ class KneserNeyLM:
             codes, counts = raw[k]
             if k < self.order:  # continuation counts: distinct left extensions of each k-gram
                 longer = raw[k + 1][0]
-                suffix = longer % (V ** k)
+                suffix = longer % (V**k)
                 s_codes, s_counts = np.unique(suffix, return_counts=True)
                 counts = _lookup(s_codes, s_counts, codes)
                 keep = counts > 0
@@ -114,8 +115,14 @@ class KneserNeyLM:
                 n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
                 d = n1 / (n1 + 2 * n2) if n1 + n2 > 0 else 0.5
                 d = float(min(max(d, 0.05), 0.95))
-            self.tables[k] = _Table(codes, counts.astype(np.float64), ctx_codes, ctx_total.astype(np.float64),
-                                    ctx_types.astype(np.float64), d)
+            self.tables[k] = _Table(
+                codes,
+                counts.astype(np.float64),
+                ctx_codes,
+                ctx_total.astype(np.float64),
+                ctx_types.astype(np.float64),
+                d,
+            )
         self.fitted = True
         return self
 
@@ -199,7 +206,7 @@ class KneserNeyLM:
         ctx = self._check_ids(context_ids)[-h:] if h else np.zeros(0, np.int64)
         hist = np.zeros((self.vocab_size, h), dtype=np.int64)
         if h and len(ctx):
-            hist[:, h - len(ctx):] = ctx
+            hist[:, h - len(ctx) :] = ctx
         n_hist = np.full(self.vocab_size, len(ctx))
         return self._probs(hist, n_hist, np.arange(self.vocab_size))
 
@@ -222,7 +229,9 @@ class KneserNeyLM:
         return out[start:]
 
 
-def ngram_sample_text(models: dict, tokenizer, prompt: str, n: int, temperature: float, length: int, seed: int = 0) -> str:
+def ngram_sample_text(
+    models: dict, tokenizer, prompt: str, n: int, temperature: float, length: int, seed: int = 0
+) -> str:
     """Render logic of notebook 01's sampling widget: ``prompt`` continued by the order-``n`` model.
 
     Raises :class:`~course_lib.widgets.InputError` for an empty prompt, characters outside the
@@ -235,8 +244,10 @@ def ngram_sample_text(models: dict, tokenizer, prompt: str, n: int, temperature:
     prompt = require_text(prompt, "a prompt (a few characters to continue)")
     unknown = tokenizer.unknown(prompt)
     if unknown:
-        raise InputError(f"The prompt uses characters Tiny Shakespeare never uses: {''.join(unknown)!r}. "
-                         "Use letters, digits and ordinary punctuation.")
+        raise InputError(
+            f"The prompt uses characters Tiny Shakespeare never uses: {''.join(unknown)!r}. "
+            "Use letters, digits and ordinary punctuation."
+        )
     if n not in models:
         raise InputError(f"No model of order {n}; choose one of {sorted(models)}.")
     ids = models[n].sample(tokenizer.encode(prompt), int(length), temperature=float(temperature), seed=int(seed))
@@ -256,10 +267,12 @@ def ngram_sampler_panel(models: dict, tokenizer):
     controls = {
         "prompt": w.Text(value="ROMEO:\n", description="prompt", continuous_update=False),
         "n": w.SelectionSlider(options=orders, value=orders[len(orders) // 2], description="order n"),
-        "temperature": w.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature",
-                                     continuous_update=False),
+        "temperature": w.FloatSlider(
+            value=1.0, min=0.1, max=2.0, step=0.1, description="temperature", continuous_update=False
+        ),
         "length": w.IntSlider(value=200, min=20, max=600, step=20, description="length", continuous_update=False),
         "seed": w.IntText(value=0, description="seed"),
     }
-    return Panel(controls, lambda **v: ngram_sample_text(models, tokenizer, **v),
-                 title="Sample from a character n-gram model")
+    return Panel(
+        controls, lambda **v: ngram_sample_text(models, tokenizer, **v), title="Sample from a character n-gram model"
+    )

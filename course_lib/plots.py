@@ -2,9 +2,10 @@
 
 Defined in: notebooks/00_start_here.ipynb
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,9 +20,19 @@ def set_theme(font_scale: float = 1.0) -> None:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE, font_scale=font_scale,
-                  rc={"figure.figsize": (7.0, 4.0), "figure.dpi": 90, "axes.titleweight": "bold",
-                      "axes.spines.top": False, "axes.spines.right": False})
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=font_scale,
+        rc={
+            "figure.figsize": (7.0, 4.0),
+            "figure.dpi": 90,
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        },
+    )
 
 
 def _ax(ax, figsize=None):
@@ -30,9 +41,16 @@ def _ax(ax, figsize=None):
     return ax
 
 
-def plot_history(history: pd.DataFrame | dict, y: Sequence[str] | str | None = None, x: str = "step",
-                 ax=None, title: str | None = None, logy: bool = False, ylabel: str = "loss",
-                 baselines: dict[str, float] | None = None):
+def plot_history(
+    history: pd.DataFrame | dict,
+    y: Sequence[str] | str | None = None,
+    x: str = "step",
+    ax=None,
+    title: str | None = None,
+    logy: bool = False,
+    ylabel: str = "loss",
+    baselines: dict[str, float] | None = None,
+):
     """Loss curves from :func:`course_lib.train.train` histories.
 
     ``history`` is one history DataFrame or a dict ``{run name: history}`` (drawn in one plot).
@@ -68,9 +86,22 @@ def plot_history(history: pd.DataFrame | dict, y: Sequence[str] | str | None = N
     return ax
 
 
-def heatmap(matrix, xticklabels=None, yticklabels=None, ax=None, title: str | None = None,
-            annot: bool | None = None, fmt: str = ".2f", cmap: str = "rocket_r", vmin=None, vmax=None,
-            xlabel: str | None = None, ylabel: str | None = None, figsize=None, cbar: bool = True):
+def heatmap(
+    matrix,
+    xticklabels=None,
+    yticklabels=None,
+    ax=None,
+    title: str | None = None,
+    annot: bool | None = None,
+    fmt: str = ".2f",
+    cmap: str = "rocket_r",
+    vmin=None,
+    vmax=None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    figsize=None,
+    cbar: bool = True,
+):
     """A labelled heatmap (attention weights, confusion matrices, similarities). Returns the axes.
 
     ``annot`` defaults to True for matrices up to 12×12.
@@ -83,9 +114,19 @@ def heatmap(matrix, xticklabels=None, yticklabels=None, ax=None, title: str | No
     if annot is None:
         annot = max(m.shape) <= 12
     ax = _ax(ax, figsize)
-    sns.heatmap(m, ax=ax, annot=annot, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, cbar=cbar,
-                xticklabels=xticklabels if xticklabels is not None else "auto",
-                yticklabels=yticklabels if yticklabels is not None else "auto", square=m.shape[0] == m.shape[1])
+    sns.heatmap(
+        m,
+        ax=ax,
+        annot=annot,
+        fmt=fmt,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        cbar=cbar,
+        xticklabels=xticklabels if xticklabels is not None else "auto",
+        yticklabels=yticklabels if yticklabels is not None else "auto",
+        square=m.shape[0] == m.shape[1],
+    )
     if title:
         ax.set_title(title)
     if xlabel:
@@ -95,8 +136,15 @@ def heatmap(matrix, xticklabels=None, yticklabels=None, ax=None, title: str | No
     return ax
 
 
-def labelled_scatter(points, labels: Sequence[str], hue: Sequence[str] | None = None, ax=None,
-                     title: str | None = None, fontsize: int = 9, figsize=(7, 5)):
+def labelled_scatter(
+    points,
+    labels: Sequence[str],
+    hue: Sequence[str] | None = None,
+    ax=None,
+    title: str | None = None,
+    fontsize: int = 9,
+    figsize=(7, 5),
+):
     """A 2-D scatter with a text label at each point (e.g. word vectors after PCA). Returns the axes.
 
     Defined in: notebooks/00_start_here.ipynb
@@ -120,8 +168,16 @@ def labelled_scatter(points, labels: Sequence[str], hue: Sequence[str] | None = 
     return ax
 
 
-def bar_with_errors(table: pd.DataFrame, x: str, y: str, err: str | None = None, hue: str | None = None,
-                    ax=None, title: str | None = None, ylabel: str | None = None):
+def bar_with_errors(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    err: str | None = None,
+    hue: str | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str | None = None,
+):
     """A bar plot of a results table, with error bars from column ``err`` (e.g. a 95% CI half-width).
 
     Defined in: notebooks/00_start_here.ipynb
@@ -130,8 +186,9 @@ def bar_with_errors(table: pd.DataFrame, x: str, y: str, err: str | None = None,
     sns.barplot(data=table, x=x, y=y, hue=hue, ax=ax, errorbar=None)
     if err is not None:
         for bar, (_, row) in zip(ax.patches, table.iterrows()):
-            ax.errorbar(bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err],
-                        color="black", capsize=3, lw=1)
+            ax.errorbar(
+                bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err], color="black", capsize=3, lw=1
+            )
     if title:
         ax.set_title(title)
     if ylabel:
@@ -151,5 +208,3 @@ def figure_to_png(fig) -> bytes:
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
-
-

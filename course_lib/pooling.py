@@ -12,6 +12,7 @@ same vectors as each sentence pooled alone). Both pools are permutation-invarian
 :class:`AttentionPooling` (a learned query; cf. Bahdanau et al. 2015, Lin et al. 2017) replaces
 the uniform 1/T weights with learned, input-dependent ones.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,18 +23,26 @@ from torch import nn
 
 def _check(x: torch.Tensor, mask: torch.Tensor, fn: str) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
-        raise ValueError(f"{fn}: x must be a tensor of shape (B, T, D), got "
-                         f"{type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}")
+        raise ValueError(
+            f"{fn}: x must be a tensor of shape (B, T, D), got "
+            f"{type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}"
+        )
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"{fn}: mask must be a bool tensor (B, T), True where a token is real; got "
-                        f"{getattr(mask, 'dtype', type(mask).__name__)} (convert with mask.bool())")
+        raise TypeError(
+            f"{fn}: mask must be a bool tensor (B, T), True where a token is real; got "
+            f"{getattr(mask, 'dtype', type(mask).__name__)} (convert with mask.bool())"
+        )
     if mask.shape != x.shape[:2]:
-        raise ValueError(f"{fn}: mask has shape {tuple(mask.shape)} but x has shape {tuple(x.shape)}; "
-                         f"expected mask of shape (B, T) = {tuple(x.shape[:2])}")
+        raise ValueError(
+            f"{fn}: mask has shape {tuple(mask.shape)} but x has shape {tuple(x.shape)}; "
+            f"expected mask of shape (B, T) = {tuple(x.shape[:2])}"
+        )
     empty = (~mask.any(1)).nonzero().flatten().tolist()
     if empty:
-        raise ValueError(f"{fn}: row(s) {empty[:10]} of the mask are all padding; every sequence needs "
-                         "at least one real token (there is nothing to pool)")
+        raise ValueError(
+            f"{fn}: row(s) {empty[:10]} of the mask are all padding; every sequence needs "
+            "at least one real token (there is nothing to pool)"
+        )
 
 
 def mean_pool(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ Embeddings start random or from the bundled GloVe vectors (``init="glove"``; fin
 Words never seen in training are dropped from the input (a sentence with no known word keeps one
 ``<unk>`` whose vector is zero).
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,9 +35,11 @@ from .data import WordTokenizer, load_text
 from .pooling import AttentionPooling, max_pool, mean_pool
 from .widgets import HTML, InputError, Panel, require_text
 
-SOURCES = {"amazon": "sentiment_labelled_sentences/amazon_cells_labelled.txt",
-           "imdb": "sentiment_labelled_sentences/imdb_labelled.txt",
-           "yelp": "sentiment_labelled_sentences/yelp_labelled.txt"}
+SOURCES = {
+    "amazon": "sentiment_labelled_sentences/amazon_cells_labelled.txt",
+    "imdb": "sentiment_labelled_sentences/imdb_labelled.txt",
+    "yelp": "sentiment_labelled_sentences/yelp_labelled.txt",
+}
 KINDS = ("bow", "mean", "max", "bilstm", "attention")
 MAX_LEN = 100
 
@@ -88,8 +91,8 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
         n_train = int(round(fractions[0] * len(idx)))
         n_val = int(round(fractions[1] * len(idx)))
         parts["train"].append(idx[:n_train])
-        parts["val"].append(idx[n_train:n_train + n_val])
-        parts["test"].append(idx[n_train + n_val:])
+        parts["val"].append(idx[n_train : n_train + n_val])
+        parts["test"].append(idx[n_train + n_val :])
     return {k: df.loc[np.sort(np.concatenate(v))].reset_index(drop=True) for k, v in parts.items()}
 
 
@@ -105,7 +108,7 @@ def build_tokenizer(texts, glove=None) -> WordTokenizer:
     if glove is None:
         return tok
     extra = [w for w in glove.words if w not in tok.stoi]
-    return WordTokenizer(tok.itos[len(WordTokenizer.SPECIALS):] + extra)
+    return WordTokenizer(tok.itos[len(WordTokenizer.SPECIALS) :] + extra)
 
 
 def encode(tokenizer: WordTokenizer, texts, max_len: int = MAX_LEN):
@@ -121,8 +124,8 @@ def encode(tokenizer: WordTokenizer, texts, max_len: int = MAX_LEN):
     ids = torch.full((len(seqs), T), tokenizer.pad_id, dtype=torch.long)
     mask = torch.zeros(len(seqs), T, dtype=torch.bool)
     for i, s in enumerate(seqs):
-        ids[i, :len(s)] = torch.tensor(s)
-        mask[i, :len(s)] = True
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = True
     return ids, mask
 
 
@@ -166,7 +169,9 @@ class SentenceClassifier(nn.Module):
         self.emb = nn.Embedding(cfg.vocab_size, cfg.dim, padding_idx=0)
         if embeddings is not None:
             if embeddings.shape != (cfg.vocab_size, cfg.dim):
-                raise ValueError(f"embeddings must have shape {(cfg.vocab_size, cfg.dim)}, got {tuple(embeddings.shape)}")
+                raise ValueError(
+                    f"embeddings must have shape {(cfg.vocab_size, cfg.dim)}, got {tuple(embeddings.shape)}"
+                )
             with torch.no_grad():
                 self.emb.weight.copy_(embeddings)
         with torch.no_grad():
@@ -203,7 +208,9 @@ class SentenceClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if ids.shape != mask.shape or ids.dim() != 2:
-            raise ValueError(f"expected ids and mask of the same shape (B, T), got {tuple(ids.shape)} and {tuple(mask.shape)}")
+            raise ValueError(
+                f"expected ids and mask of the same shape (B, T), got {tuple(ids.shape)} and {tuple(mask.shape)}"
+            )
         if self.cfg.kind == "bow":
             return self.bow(self.bag(ids, mask)).squeeze(-1)  # (B,)
         pooled, _ = self.encode(ids, mask)
@@ -273,15 +280,27 @@ def glove_matrix(tokenizer: WordTokenizer, glove, seed: int = 0) -> torch.Tensor
     return m
 
 
-def make_classifier(kind: str, tokenizer: WordTokenizer, glove=None, seed: int = 0, dim: int = 50,
-                    hidden: int = 32, dropout: float = 0.3) -> SentenceClassifier:
+def make_classifier(
+    kind: str,
+    tokenizer: WordTokenizer,
+    glove=None,
+    seed: int = 0,
+    dim: int = 50,
+    hidden: int = 32,
+    dropout: float = 0.3,
+) -> SentenceClassifier:
     """A seeded :class:`SentenceClassifier`; with ``glove`` its embeddings start from GloVe, else from N(0, σ²).
 
     Defined in: notebooks/03_context_representation.ipynb
     """
     torch.manual_seed(seed)
-    cfg = ClassifierConfig(vocab_size=tokenizer.vocab_size, kind=kind, dim=dim if glove is None else glove.dim,
-                           hidden=hidden, dropout=dropout)
+    cfg = ClassifierConfig(
+        vocab_size=tokenizer.vocab_size,
+        kind=kind,
+        dim=dim if glove is None else glove.dim,
+        hidden=hidden,
+        dropout=dropout,
+    )
     if kind == "bow" or glove is None:
         model = SentenceClassifier(cfg)
         if kind != "bow":
@@ -296,7 +315,9 @@ def make_classifier(kind: str, tokenizer: WordTokenizer, glove=None, seed: int =
 # Training and evaluation
 # ----------------------------------------------------------------------------------------------
 @torch.no_grad()
-def predict_proba(model: SentenceClassifier, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def predict_proba(
+    model: SentenceClassifier, ids: torch.Tensor, mask: torch.Tensor, batch_size: int = 256
+) -> torch.Tensor:
     """P(positive) for every sentence, shape (N,).
 
     Defined in: notebooks/03_context_representation.ipynb
@@ -305,16 +326,25 @@ def predict_proba(model: SentenceClassifier, ids: torch.Tensor, mask: torch.Tens
     model.eval()
     out = []
     for i in range(0, len(ids), batch_size):
-        m = mask[i:i + batch_size]
+        m = mask[i : i + batch_size]
         T = int(m.sum(1).max())
-        out.append(torch.sigmoid(model(ids[i:i + batch_size, :T], m[:, :T])))
+        out.append(torch.sigmoid(model(ids[i : i + batch_size, :T], m[:, :T])))
     model.train(was)
     return torch.cat(out)
 
 
-def fit_classifier(model: SentenceClassifier, train_xy, val_xy, epochs: int = 10, batch_size: int = 64,
-                   lr: float = 5e-3, weight_decay: float = 0.0, seed: int = 0, progress: bool = True,
-                   desc: str | None = None):
+def fit_classifier(
+    model: SentenceClassifier,
+    train_xy,
+    val_xy,
+    epochs: int = 10,
+    batch_size: int = 64,
+    lr: float = 5e-3,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+):
     """Train with :func:`course_lib.train.train` (Adam, binary cross-entropy); keep the weights with the best validation accuracy.
 
     Batches hold sentences of similar length (each epoch: shuffle, sort runs of 10 batches by length,
@@ -336,7 +366,7 @@ def fit_classifier(model: SentenceClassifier, train_xy, val_xy, epochs: int = 10
         chunk = 10 * batch_size
         epoch_batches = []
         for c in range(0, n, chunk):
-            part = perm[c:c + chunk]
+            part = perm[c : c + chunk]
             part = part[torch.sort(lengths[part], stable=True).indices]
             epoch_batches += list(part.split(batch_size))
         batches += [epoch_batches[i] for i in torch.randperm(len(epoch_batches), generator=g).tolist()]
@@ -361,17 +391,31 @@ def fit_classifier(model: SentenceClassifier, train_xy, val_xy, epochs: int = 10
 
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     torch.manual_seed(seed)
-    hist = train(model, get_batch, loss_fn, opt, len(batches), eval_every=steps_per_epoch,
-                 eval_fn=eval_fn, log_every=steps_per_epoch, progress=progress,
-                 desc=desc or f"{model.cfg.kind}")
+    hist = train(
+        model,
+        get_batch,
+        loss_fn,
+        opt,
+        len(batches),
+        eval_every=steps_per_epoch,
+        eval_fn=eval_fn,
+        log_every=steps_per_epoch,
+        progress=progress,
+        desc=desc or f"{model.cfg.kind}",
+    )
     model.load_state_dict(best["state"])
     hist.attrs["best_val_acc"] = best["acc"]
     return hist
 
 
 # Hyper-parameters per kind (chosen on the validation split, not the test split).
-HPARAMS = {"bow": dict(lr=2e-2, weight_decay=1e-4), "mean": dict(lr=1e-2), "max": dict(lr=1e-2),
-           "bilstm": dict(lr=5e-3), "attention": dict(lr=1e-2)}
+HPARAMS = {
+    "bow": dict(lr=2e-2, weight_decay=1e-4),
+    "mean": dict(lr=1e-2),
+    "max": dict(lr=1e-2),
+    "bilstm": dict(lr=5e-3),
+    "attention": dict(lr=1e-2),
+}
 
 
 def compare_models(splits: dict, glove, kinds=KINDS, seeds=(0, 1, 2), epochs: int = 10, progress: bool = False):
@@ -388,15 +432,25 @@ def compare_models(splits: dict, glove, kinds=KINDS, seeds=(0, 1, 2), epochs: in
     toks = {"random": build_tokenizer(splits["train"].text), "GloVe": build_tokenizer(splits["train"].text, glove)}
     enc = {}
     for init, tok in toks.items():
-        enc[init] = {s: (*encode(tok, splits[s].text), torch.tensor(splits[s].label.to_numpy()))
-                     for s in ("train", "val", "test")}
+        enc[init] = {
+            s: (*encode(tok, splits[s].text), torch.tensor(splits[s].label.to_numpy()))
+            for s in ("train", "val", "test")
+        }
     runs = [(k, init, s) for k in kinds for init in (("random",) if k == "bow" else ("random", "GloVe")) for s in seeds]
     rows, preds, trained = [], {}, {}
     for kind, init, seed in tqdm(runs, desc="models × inits × seeds"):
         model = make_classifier(kind, toks[init], glove if init == "GloVe" else None, seed=seed)
         e = enc[init]
-        hist = fit_classifier(model, e["train"], e["val"], epochs=epochs, seed=seed, progress=progress,
-                              desc=f"{kind}/{init}/seed {seed}", **HPARAMS[kind])
+        hist = fit_classifier(
+            model,
+            e["train"],
+            e["val"],
+            epochs=epochs,
+            seed=seed,
+            progress=progress,
+            desc=f"{kind}/{init}/seed {seed}",
+            **HPARAMS[kind],
+        )
         p = predict_proba(model, e["test"][0], e["test"][1])
         acc = float(((p > 0.5).long() == e["test"][2]).float().mean())
         rows.append({"model": kind, "init": init, "seed": seed, "val_acc": hist.attrs["best_val_acc"], "test_acc": acc})
@@ -416,8 +470,12 @@ def summarise(results: pd.DataFrame, n_test: int) -> pd.DataFrame:
     Defined in: notebooks/03_context_representation.ipynb
     """
     g = results.groupby(["model", "init"], sort=False)
-    t = g.agg(test_acc=("test_acc", "mean"), seed_std=("test_acc", "std"), val_acc=("val_acc", "mean"),
-              seeds=("seed", "count")).reset_index()
+    t = g.agg(
+        test_acc=("test_acc", "mean"),
+        seed_std=("test_acc", "std"),
+        val_acc=("val_acc", "mean"),
+        seeds=("seed", "count"),
+    ).reset_index()
     t["seed_std"] = t["seed_std"].fillna(0.0)
     t["ci95"] = 1.96 * np.sqrt(t.test_acc * (1 - t.test_acc) / n_test)
     t["label"] = t.model + " (" + t.init + ")"
@@ -455,8 +513,10 @@ def explain_sentence(model: SentenceClassifier, tokenizer: WordTokenizer, senten
     words = tokenizer.tokenize(sentence)
     known = [w for w in words if w in tokenizer.stoi]
     if not known:
-        raise InputError(f"None of the words {words[:8]} is in this model's vocabulary "
-                         f"({tokenizer.vocab_size} words); try an everyday review sentence.")
+        raise InputError(
+            f"None of the words {words[:8]} is in this model's vocabulary "
+            f"({tokenizer.vocab_size} words); try an everyday review sentence."
+        )
     ids, mask = encode(tokenizer, [sentence])
     p = float(predict_proba(model, ids, mask)[0])
     contrib, attn = model.contributions(ids, mask)
@@ -474,14 +534,19 @@ def explain_sentence(model: SentenceClassifier, tokenizer: WordTokenizer, senten
         rgb = "0,150,60" if c >= 0 else "200,30,30"
         tip = f"contribution {c:+.3f}" + (f", attention {a:.2f}" if a is not None else "")
         sub = f'<sub style="font-size:0.7em">{a:.2f}</sub>' if a is not None else ""
-        parts.append(f'<span style="background:rgba({rgb},{alpha:.2f});padding:1px 3px;border-radius:3px" '
-                     f'title="{tip}">{_html.escape(w)}{sub}</span>')
+        parts.append(
+            f'<span style="background:rgba({rgb},{alpha:.2f});padding:1px 3px;border-radius:3px" '
+            f'title="{tip}">{_html.escape(w)}{sub}</span>'
+        )
     label = "positive" if p > 0.5 else "negative"
-    what = {"bilstm": "drop in the logit when the word is removed (occlusion)",
-            "attention": "attention weight × word score (subscripts: attention weights)"}.get(
-        model.cfg.kind, "exact share of the logit")
-    head = (f"<b>{label}</b> (P(positive) = {p:.2f}) — model: {model.cfg.kind}. "
-            f"Colour: each word's contribution to the logit ({what}); green pushes positive, red negative.")
+    what = {
+        "bilstm": "drop in the logit when the word is removed (occlusion)",
+        "attention": "attention weight × word score (subscripts: attention weights)",
+    }.get(model.cfg.kind, "exact share of the logit")
+    head = (
+        f"<b>{label}</b> (P(positive) = {p:.2f}) — model: {model.cfg.kind}. "
+        f"Colour: each word's contribution to the logit ({what}); green pushes positive, red negative."
+    )
     return HTML(f"<div>{head}</div><div style='line-height:2em;font-size:1.1em'>{' '.join(parts)}</div>")
 
 
@@ -495,8 +560,14 @@ def sentence_panel(models: dict, sentence: str = "The food was not good at all."
     import ipywidgets as w
 
     names = list(models)
-    controls = {"sentence": w.Text(value=sentence, description="sentence", continuous_update=False,
-                                   layout=w.Layout(width="520px")),
-                "model": w.Dropdown(options=names, value=names[0], description="model")}
-    return Panel(controls, lambda sentence, model: explain_sentence(*models[model], sentence),
-                 title="Sentiment: which words pushed the decision?")
+    controls = {
+        "sentence": w.Text(
+            value=sentence, description="sentence", continuous_update=False, layout=w.Layout(width="520px")
+        ),
+        "model": w.Dropdown(options=names, value=names[0], description="model"),
+    }
+    return Panel(
+        controls,
+        lambda sentence, model: explain_sentence(*models[model], sentence),
+        title="Sentiment: which words pushed the decision?",
+    )

@@ -2,6 +2,7 @@
 
 Defined in: notebooks/00_start_here.ipynb
 """
+
 from __future__ import annotations
 
 import html
@@ -31,8 +32,10 @@ class Source:
     def _repr_html_(self) -> str:
         fmt = HtmlFormatter(style="friendly", noclasses=True, nowrap=False)
         body = highlight(self.code, PythonLexer(), fmt)
-        return (f'<div style="font-size:0.85em;color:#555">{html.escape(self.where)}</div>'
-                f'<div style="max-height:32em;overflow:auto">{body}</div>')
+        return (
+            f'<div style="font-size:0.85em;color:#555">{html.escape(self.where)}</div>'
+            f'<div style="max-height:32em;overflow:auto">{body}</div>'
+        )
 
 
 def show_source(obj) -> Source:

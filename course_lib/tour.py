@@ -2,6 +2,7 @@
 
 Defined in: notebooks/00_start_here.ipynb
 """
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,8 @@ from collections import Counter
 import ipywidgets as w
 import pandas as pd
 
-from .data import read_checksums, verify_file, DataFileError
 from .config import DATA_DIR
+from .data import DataFileError, read_checksums, verify_file
 from .widgets import InputError, Panel, closest_matches, require_text
 
 _SPEAKER = re.compile(r"(?:\A|\n\n)([A-Z][A-Za-z' ]{1,30}):\n")  # a speaker's name opens each speech
@@ -42,8 +43,9 @@ def speaker_report(name: str, text: str, counts: Counter | None = None, n_lines:
     start = text.index(f"\n{key}:\n") + 1 if f"\n{key}:\n" in text else text.index(f"{key}:\n")
     speech = text[start:].split("\n\n", 1)[0].splitlines()[: 1 + n_lines]
     rank = sorted(counts.values(), reverse=True).index(counts[key]) + 1
-    return (f"{key} speaks {counts[key]} times (rank {rank} of {len(counts)} characters).\n"
-            "First speech:\n" + "\n".join(speech))
+    return f"{key} speaks {counts[key]} times (rank {rank} of {len(counts)} characters).\nFirst speech:\n" + "\n".join(
+        speech
+    )
 
 
 def speaker_panel(text: str) -> Panel:
@@ -52,8 +54,11 @@ def speaker_panel(text: str) -> Panel:
     Defined in: notebooks/00_start_here.ipynb
     """
     counts = speaker_counts(text)
-    return Panel({"name": w.Text(value="ROMEO", description="character", continuous_update=False)},
-                 lambda name: speaker_report(name, text, counts), title="Who speaks in Tiny Shakespeare?")
+    return Panel(
+        {"name": w.Text(value="ROMEO", description="character", continuous_update=False)},
+        lambda name: speaker_report(name, text, counts),
+        title="Who speaks in Tiny Shakespeare?",
+    )
 
 
 def data_inventory() -> pd.DataFrame:
@@ -72,6 +77,11 @@ def data_inventory() -> pd.DataFrame:
                 status = "ok"
             except DataFileError:
                 status = "CORRUPTED: git checkout -- data/" + rel
-        rows.append({"file": f"data/{rel}", "kB": round(path.stat().st_size / 1024, 1) if path.exists() else None,
-                     "sha256 check": status})
+        rows.append(
+            {
+                "file": f"data/{rel}",
+                "kB": round(path.stat().st_size / 1024, 1) if path.exists() else None,
+                "sha256 check": status,
+            }
+        )
     return pd.DataFrame(rows)

@@ -14,13 +14,16 @@ Every model in the course (skip-gram, classifiers, LSTM, GPT, VAE, GAN) is train
 Adversarial training (a GAN) takes turns between objectives: pass ``loss_fn`` and ``optimizer`` as
 equal-length lists and each step applies them in order to the same batch.
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -28,8 +31,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import read_checksums, sha256_file, _relative_to_data
+from .checks import check_float, check_int, check_path
 from .config import DATA_DIR
+from .data import _relative_to_data, read_checksums, sha256_file
+from .errors import ArgumentError, ArgumentTypeError, CheckpointError
+from .nn_utils import count_parameters, eval_mode  # noqa: F401  (count_parameters: re-exported)
 
 LossFn = Callable[[nn.Module, Any], "torch.Tensor | Mapping[str, torch.Tensor]"]
 
@@ -46,12 +52,22 @@ def _as_metrics(out, name: str) -> dict[str, torch.Tensor]:
     raise TypeError(f"{name} must return a scalar tensor or a dict with 'loss', got {type(out).__name__}")
 
 
-def train(model: nn.Module, get_batch: Callable[[int], Any],
-          loss_fn: LossFn | Sequence[LossFn], optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
-          steps: int, *, eval_every: int | None = None, eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
-          lr_schedule: Callable[[int], float] | None = None, grad_clip: float | None = None,
-          log_every: int = 10, max_seconds: float | None = None, progress: bool = True,
-          desc: str = "training") -> pd.DataFrame:
+def train(
+    model: nn.Module,
+    get_batch: Callable[[int], Any],
+    loss_fn: LossFn | Sequence[LossFn],
+    optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
+    steps: int,
+    *,
+    eval_every: int | None = None,
+    eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+    grad_clip: float | None = None,
+    log_every: int = 10,
+    max_seconds: float | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> pd.DataFrame:
     """Train ``model`` for ``steps`` optimizer steps and return the history as a DataFrame.
 
     * ``eval_fn(model)`` (run every ``eval_every`` steps and after the last step, in ``eval`` mode
@@ -68,16 +84,11 @@ def train(model: nn.Module, get_batch: Callable[[int], Any],
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    loss_fns = list(loss_fn) if isinstance(loss_fn, (list, tuple)) else [loss_fn]
-    optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
-    if len(loss_fns) != len(optimizers):
-        raise ValueError(f"got {len(loss_fns)} loss functions but {len(optimizers)} optimizers; pass one optimizer per loss")
-    if steps < 0 or int(steps) != steps:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if log_every < 1:
-        raise ValueError(f"log_every must be >= 1, got {log_every}")
+    loss_fns, optimizers, steps = _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds)
     names = [getattr(f, "__name__", f"loss{i}") for i, f in enumerate(loss_fns)]
-    prefixes = [""] if len(loss_fns) == 1 else [f"{n}." if n != "<lambda>" else f"loss{i}." for i, n in enumerate(names)]
+    prefixes = (
+        [""] if len(loss_fns) == 1 else [f"{n}." if n != "<lambda>" else f"loss{i}." for i, n in enumerate(names)]
+    )
 
     rows: list[dict] = []
     window: dict[str, list[float]] = {}
@@ -87,11 +98,8 @@ def train(model: nn.Module, get_batch: Callable[[int], Any],
     def run_eval(step: int) -> dict:
         if eval_fn is None:
             return {}
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             metrics = eval_fn(model)
-        model.train(was_training)
         if not isinstance(metrics, Mapping):
             raise TypeError(f"eval_fn must return a dict of metrics, got {type(metrics).__name__}")
         return {k: float(v) for k, v in metrics.items()}
@@ -120,8 +128,10 @@ def train(model: nn.Module, get_batch: Callable[[int], Any],
             metrics = _as_metrics(fn(model, batch), getattr(fn, "__name__", "loss_fn"))
             loss = metrics["loss"]
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"the loss became {loss.item()} at step {step}: lower the learning "
-                                         "rate or clip gradients (grad_clip=1.0)")
+                raise FloatingPointError(
+                    f"the loss became {loss.item()} at step {step}: lower the learning "
+                    "rate or clip gradients (grad_clip=1.0)"
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip is not None:
@@ -141,10 +151,35 @@ def train(model: nn.Module, get_batch: Callable[[int], Any],
         if out_of_time:
             break
     bar.close()
+    bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise FloatingPointError(
+            f"after step {step} these parameters hold NaN or inf: {bad[:5]}; lower the "
+            "learning rate or clip gradients (grad_clip=1.0)"
+        )
     hist = pd.DataFrame(rows)
     hist.attrs["steps_done"] = step
     hist.attrs["train_seconds"] = train_time
     return hist
+
+
+def _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds):
+    loss_fns = list(loss_fn) if isinstance(loss_fn, (list, tuple)) else [loss_fn]
+    optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
+    if len(loss_fns) != len(optimizers):
+        raise ArgumentError(
+            f"got {len(loss_fns)} loss functions but {len(optimizers)} optimizers; pass one optimizer per loss"
+        )
+    for opt in optimizers:
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise ArgumentTypeError(f"optimizer must be a torch.optim.Optimizer, got {type(opt).__name__}")
+    steps = check_int(steps, "steps", min=0)
+    check_int(log_every, "log_every", min=1)
+    if grad_clip is not None:
+        check_float(grad_clip, "grad_clip", min=0.0, min_open=True)
+    if max_seconds is not None:
+        check_float(max_seconds, "max_seconds", min=0.0, min_open=True)
+    return loss_fns, optimizers, steps
 
 
 def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -153,13 +188,16 @@ def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
     Defined in: notebooks/01_background_ngram.ipynb
     """
     if logits.dim() != 3 or targets.shape != logits.shape[:2]:
-        raise ValueError(f"expected logits (B, T, V) and targets (B, T), got {tuple(logits.shape)} and {tuple(targets.shape)}")
+        raise ValueError(
+            f"expected logits (B, T, V) and targets (B, T), got {tuple(logits.shape)} and {tuple(targets.shape)}"
+        )
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
 
 
 @torch.no_grad()
-def evaluate_lm(model: nn.Module, data: torch.Tensor, block_size: int, batch_size: int = 32,
-                max_tokens: int | None = None) -> float:
+def evaluate_lm(
+    model: nn.Module, data: torch.Tensor, block_size: int, batch_size: int = 32, max_tokens: int | None = None
+) -> float:
     """Mean cross-entropy (nats/token) of a language model over ``data`` cut into consecutive blocks.
 
     Deterministic: non-overlapping windows from the start of ``data`` (each predicts ``block_size``
@@ -174,18 +212,16 @@ def evaluate_lm(model: nn.Module, data: torch.Tensor, block_size: int, batch_siz
         raise ValueError(f"need more than {block_size} tokens to evaluate, got {len(data)}")
     starts = torch.arange(n_blocks) * block_size
     total, count = 0.0, 0
-    was_training = model.training
-    model.eval()
     offsets = torch.arange(block_size)
-    for i in range(0, n_blocks, batch_size):
-        s = starts[i:i + batch_size]
-        x = data[s[:, None] + offsets]
-        y = data[s[:, None] + offsets + 1]
-        out = model(x)
-        logits = out[0] if isinstance(out, tuple) else out
-        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").item()
-        count += y.numel()
-    model.train(was_training)
+    with eval_mode(model):
+        for i in range(0, n_blocks, batch_size):
+            s = starts[i : i + batch_size]
+            x = data[s[:, None] + offsets]  # (B, T)
+            y = data[s[:, None] + offsets + 1]  # (B, T)
+            out = model(x)
+            logits = out[0] if isinstance(out, tuple) else out  # (B, T, V)
+            total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").item()
+            count += y.numel()
     return total / count
 
 
@@ -202,101 +238,160 @@ def cosine_schedule(base_lr: float, steps: int, warmup: int = 0, min_lr: float =
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+
     def lr(step: int) -> float:
         if warmup and step < warmup:
             return base_lr * (step + 1) / warmup
         progress = min(1.0, (step - warmup) / max(1, steps - warmup))
         return min_lr + 0.5 * (base_lr - min_lr) * (1 + math.cos(math.pi * progress))
+
     return lr
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, corrupted or not a course checkpoint.
-
-    Defined in: notebooks/05_text_generation.ipynb
-    """
+CHECKPOINT_FORMAT = "course_lib-checkpoint-v2"
 
 
-def weights_digest(state_dict) -> str:
-    """SHA-256 of a state dict's names, shapes, dtypes and values (in name order).
+def _feed(h, obj, where: str) -> None:
+    """Feed a checkpoint's plain data into hash ``h`` canonically; refuse what ``weights_only`` cannot load."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"T{tuple(t.shape)}{t.dtype}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())  # reshape: 0-dim tensors too
+    elif isinstance(obj, Mapping):
+        h.update(f"D{len(obj)}|".encode())
+        for k in sorted(obj, key=repr):
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise CheckpointError(f"{where}: dictionary keys must be strings or integers, got {k!r}")
+            _feed(h, k, where)
+            _feed(h, obj[k], f"{where}[{k!r}]")
+    elif isinstance(obj, (list, tuple)):
+        h.update(f"{'L' if isinstance(obj, list) else 'U'}{len(obj)}|".encode())
+        for i, v in enumerate(obj):
+            _feed(h, v, f"{where}[{i}]")
+    elif obj is None or isinstance(obj, (bool, int, float, str)):
+        h.update(f"{type(obj).__name__}:{obj!r}|".encode())
+    else:
+        raise CheckpointError(
+            f"{where} is a {type(obj).__name__}, which torch.load(weights_only=True) cannot "
+            "load: store tensors, numbers, strings, None, lists and dicts only "
+            "(convert NumPy arrays with .tolist() or torch.as_tensor, Paths with str)"
+        )
 
-    :func:`save_checkpoint` stores it in every checkpoint and :func:`load_checkpoint` checks it,
-    so damaged weights are caught even in a file outside ``data/`` (PyTorch's zip reader does not
-    check its own CRCs: overwritten bytes inside a tensor would otherwise load silently).
+
+def checkpoint_digest(state_dict: Mapping, config: Mapping, extra: Mapping) -> str:
+    """SHA-256 of everything a checkpoint holds: weights, config and extras (vocabulary, history …).
+
+    :func:`save_checkpoint` stores it and :func:`load_checkpoint` checks it, so one changed byte
+    anywhere in the file is caught when it is loaded, not later when a decoded word comes out wrong
+    (PyTorch's zip reader does not check its own CRCs). It also refuses, at save time, any value that
+    ``torch.load(..., weights_only=True)`` would not load back.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     h = hashlib.sha256()
-    for name in sorted(state_dict):
-        t = state_dict[name].detach().cpu().contiguous()
-        h.update(f"{name}|{tuple(t.shape)}|{t.dtype}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    _feed(h, {"state_dict": dict(state_dict), "config": dict(config), "extra": dict(extra)}, "checkpoint")
     return h.hexdigest()
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, config: Mapping | None = None,
-                    extra: Mapping | None = None) -> Path:
+def save_checkpoint(
+    path: str | Path, model: nn.Module, config: Mapping | None = None, extra: Mapping | None = None
+) -> Path:
     """Save ``model``'s weights with its config and any extra plain data (vocabulary, metrics).
 
-    Only tensors, numbers, strings, lists and dicts are stored, so the file loads with
-    ``torch.load(..., weights_only=True)`` (no arbitrary code runs when loading).
+    Only tensors, numbers, strings, None, lists and dicts are allowed (checked here, with a message
+    naming the offending entry), so the file loads with ``torch.load(..., weights_only=True)``: no
+    arbitrary code runs when loading. The write is atomic (a temporary file, then a rename), so an
+    interrupted save never leaves half a checkpoint behind.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_path(path, "path", must_exist=False)
+    if not isinstance(model, nn.Module):
+        raise ArgumentTypeError(f"model must be an nn.Module, got {type(model).__name__}")
     state = model.state_dict()
-    payload = {"format": "course_lib-checkpoint-v1", "state_dict": state, "weights_sha256": weights_digest(state),
-               "config": dict(config or {}), "extra": dict(extra or {})}
-    torch.save(payload, path)
+    config, extra = dict(config or {}), dict(extra or {})
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": state,
+        "config": config,
+        "extra": extra,
+        "sha256": checkpoint_digest(state, config, extra),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _first_line(e: Exception, limit: int = 200) -> str:
+    text = " ".join(str(e).split())
+    return (text[:limit] + "…") if len(text) > limit else (text or "no message")
 
 
 def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bool = True) -> dict:
     """Load a checkpoint saved by :func:`save_checkpoint`, safely (``weights_only=True``).
 
-    Files inside ``data/`` are first checked against ``data/SHA256SUMS`` (``verify=True``), and the
-    weights always against the :func:`weights_digest` stored with them.
-    If ``model`` is given, its weights are loaded (strictly). Returns the payload dict with
+    Files inside ``data/`` must be listed in ``data/SHA256SUMS`` and match it (``verify=True``);
+    every checkpoint is also checked against the :func:`checkpoint_digest` stored in it. If
+    ``model`` is given, its weights are loaded (strictly). Returns the payload dict with
     ``state_dict``, ``config`` and ``extra``. Raises :class:`CheckpointError` with a clear message.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    path = Path(path)
+    path = check_path(path, "path", must_exist=False)
     shown = str(path)
+    restore = (
+        "Restore it with `git checkout -- data/checkpoints` or remake it with the script named in "
+        "data/checkpoints/README.md."
+    )
     if not path.exists():
-        raise CheckpointError(f"checkpoint {shown} is missing. The course's checkpoints are made by "
-                              "`python tools/train_checkpoints.py` (or restore them with `git checkout -- data/checkpoints`).")
+        raise CheckpointError(f"checkpoint {shown} is missing. {restore}")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {shown} is not a file (it is a directory or a special file)")
     if verify and path.resolve().is_relative_to(DATA_DIR.resolve()):
         rel = _relative_to_data(path)
         expected = read_checksums().get(rel)
-        if expected is not None and sha256_file(path) != expected:
-            raise CheckpointError(f"checkpoint data/{rel} is corrupted (its sha256 differs from data/SHA256SUMS). "
-                                  f"Restore it with `git checkout -- data/{rel}` or retrain it with `python tools/train_checkpoints.py`.")
+        if expected is None:
+            raise CheckpointError(
+                f"checkpoint data/{rel} is not listed in data/SHA256SUMS, so it cannot be "
+                "verified; add its line (see data/README.md)"
+            )
+        if sha256_file(path) != expected:
+            raise CheckpointError(
+                f"checkpoint data/{rel} is corrupted (its sha256 differs from data/SHA256SUMS). {restore}"
+            )
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {shown} is empty (0 bytes). {restore}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises several types (pickle, zip, RuntimeError) for a damaged file
-        reason = str(e).splitlines()[0].split(". ")[0][:160]  # torch's first sentence
-        raise CheckpointError(f"checkpoint {shown} could not be read ({type(e).__name__}: {reason}). "
-                              "It is corrupted or not a course checkpoint.") from e
-    if not isinstance(payload, dict) or payload.get("format") != "course_lib-checkpoint-v1":
-        raise CheckpointError(f"{shown} is not a course_lib checkpoint (expected a dict with format "
-                              "'course_lib-checkpoint-v1', written by save_checkpoint)")
-    if weights_digest(payload["state_dict"]) != payload.get("weights_sha256"):
-        raise CheckpointError(f"checkpoint {shown} is corrupted: its weights do not match the checksum stored with them. "
-                              "Restore it (`git checkout -- data/checkpoints`) or retrain it (`python tools/train_checkpoints.py`).")
+    except Exception as e:  # torch raises many types (pickle, zip, RuntimeError) for a damaged file
+        raise CheckpointError(
+            f"checkpoint {shown} could not be read ({type(e).__name__}: {_first_line(e)}). "
+            "It is corrupted or not a course checkpoint."
+        ) from e
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{shown} is not a course_lib checkpoint (expected a dict with format "
+            f"{CHECKPOINT_FORMAT!r}, written by save_checkpoint)"
+        )
+    try:
+        digest = checkpoint_digest(payload["state_dict"], payload["config"], payload["extra"])
+    except (KeyError, TypeError) as e:
+        raise CheckpointError(f"checkpoint {shown} is incomplete or damaged ({_first_line(e)})") from e
+    if digest != payload.get("sha256"):
+        raise CheckpointError(
+            f"checkpoint {shown} is corrupted: its contents do not match the checksum stored with them. {restore}"
+        )
     if model is not None:
         try:
             model.load_state_dict(payload["state_dict"])
         except RuntimeError as e:
-            raise CheckpointError(f"the weights in {shown} do not fit this model: {str(e).splitlines()[0]} "
-                                  f"(checkpoint config: {payload['config']})") from e
+            raise CheckpointError(
+                f"the weights in {shown} do not fit this {type(model).__name__}: {_first_line(e, 400)} "
+                f"(checkpoint config: {payload['config']})"
+            ) from e
     return payload
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters.
-
-    Defined in: notebooks/01_background_ngram.ipynb
-    """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

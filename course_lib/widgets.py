@@ -5,30 +5,28 @@ Defined in: notebooks/00_start_here.ipynb
 1. The logic is a plain function ``render(**values)`` that returns what to show: a string
    (plain text), an :class:`HTML` fragment, a pandas DataFrame or a matplotlib Figure. It raises
    :class:`InputError` with a friendly sentence when the learner's input cannot be used
-   (an empty box, an unknown word...).
+   (an empty box, an unknown word...); a control value that a library function refuses
+   (an :class:`~course_lib.errors.ArgumentError`, e.g. a negative seed) is shown the same way.
 2. A builder function in course_lib wraps it in a :class:`Panel`: named controls plus an output
    area, re-rendered whenever a control changes.
 3. Tests drive the panel without a browser: set ``panel.controls["name"].value`` and read
    ``panel.text`` (what the learner sees, as text) or ``panel.result`` (what render returned).
 
-Only :class:`InputError` is turned into a message; any other exception is a bug and propagates.
+Only :class:`InputError` and :class:`~course_lib.errors.ArgumentError` are turned into a message;
+any other exception is a bug and propagates.
 """
+
 from __future__ import annotations
 
 import html as _html
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
+from .errors import ArgumentError, InputError  # noqa: F401  (InputError: re-exported for the labs)
 from .plots import figure_to_png
-
-
-class InputError(ValueError):
-    """Input a learner typed that cannot be used; the message is shown in the panel, kindly.
-
-    Defined in: notebooks/00_start_here.ipynb
-    """
 
 
 class HTML(str):
@@ -62,8 +60,10 @@ class Panel:
         self._html = w.HTML()
         self._image = w.Image(format="png", layout=w.Layout(display="none", max_width="100%"))
         head = [w.HTML(f"<b>{_html.escape(title)}</b>")] if title else []
-        self.widget = w.VBox(head + [w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap")),
-                                     self._html, self._image])
+        self.widget = w.VBox(
+            head
+            + [w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap")), self._html, self._image]
+        )
         for c in self.controls.values():
             c.observe(lambda change: self.refresh(), names="value")
         self.refresh()
@@ -76,12 +76,14 @@ class Panel:
         self.error = None
         try:
             result = self.render(**self.values())
-        except InputError as e:
+        except ArgumentError as e:  # InputError is one; the panel keeps working afterwards
             self.error = str(e)
             self.result = None
             self.text = str(e)
-            self._show_html(f'<div style="color:#8a5300;background:#fff6e0;padding:6px;border-radius:4px">'
-                            f"⚠ {_html.escape(str(e))}</div>")
+            self._show_html(
+                f'<div style="color:#8a5300;background:#fff6e0;padding:6px;border-radius:4px">'
+                f"⚠ {_html.escape(str(e))}</div>"
+            )
             return
         self.result = result
         if hasattr(result, "savefig"):  # a matplotlib Figure

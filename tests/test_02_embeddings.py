@@ -1,4 +1,5 @@
 """Tests for notebook 02 (word embeddings): course_lib.embeddings."""
+
 import math
 
 import pytest
@@ -16,7 +17,9 @@ def test_skipgram_loss_matches_hand_computation():
     expected = -(math.log(1 / (1 + math.exp(-2))) + math.log(1 / (1 + math.exp(1))) + math.log(1 / (1 + math.exp(-1))))
     assert E.skipgram_loss(v, u_pos, u_neg).item() == pytest.approx(expected, rel=1e-6)
     # the mean over a batch of two identical rows is the same number
-    assert E.skipgram_loss(v.repeat(2, 1), u_pos.repeat(2, 1), u_neg.repeat(2, 1, 1)).item() == pytest.approx(expected, rel=1e-6)
+    assert E.skipgram_loss(v.repeat(2, 1), u_pos.repeat(2, 1), u_neg.repeat(2, 1, 1)).item() == pytest.approx(
+        expected, rel=1e-6
+    )
 
 
 def test_skipgram_loss_rejects_bad_shapes():
@@ -54,7 +57,7 @@ def test_pairs_dynamic_window_and_subsampling():
     keep = E.keep_probability(counts, t=1e-3)
     assert keep[5] == 1.0 and keep[4] < 0.1 and keep[0] == 0.0
     noise = E.noise_distribution(torch.tensor([0, 16, 1]))
-    assert noise[0] == 0 and noise[1] / noise[2] == pytest.approx(16 ** 0.75)
+    assert noise[0] == 0 and noise[1] / noise[2] == pytest.approx(16**0.75)
 
 
 def test_skipgram_training_reduces_loss_on_real_text():
@@ -99,16 +102,22 @@ def test_neighbours_are_deterministic_and_exclude_the_word():
 
 
 def test_analogy_3cosadd():
-    wv = E.WordVectors(["man", "woman", "king", "queen", "apple"],
-                       torch.tensor([[1.0, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [-1, 0, 0]]))
+    wv = E.WordVectors(
+        ["man", "woman", "king", "queen", "apple"],
+        torch.tensor([[1.0, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [-1, 0, 0]]),
+    )
     assert wv.analogy("man", "woman", "king", k=1)[0][0] == "queen"
     acc, n = E.analogy_accuracy(wv, E.gender_analogies([("man", "woman"), ("king", "queen")]))
     assert n == 4 and acc == 1.0
 
 
 def _models():
-    return {"A": E.WordVectors(["king", "queen", "night", "day"], torch.tensor([[1.0, 0.1], [1, 0.2], [0, 1], [0.1, 1]]), "A"),
-            "B": E.WordVectors(["king", "queen", "love"], torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), "B")}
+    return {
+        "A": E.WordVectors(
+            ["king", "queen", "night", "day"], torch.tensor([[1.0, 0.1], [1, 0.2], [0, 1], [0.1, 1]]), "A"
+        ),
+        "B": E.WordVectors(["king", "queen", "love"], torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), "B"),
+    }
 
 
 def test_neighbours_panel_inputs():

@@ -1,4 +1,5 @@
 """Tests for notebook 03 (context representation): course_lib.pooling and course_lib.sentiment."""
+
 import pytest
 import torch
 
@@ -13,8 +14,8 @@ def _padded(seqs):
     x = torch.full((len(seqs), T, D), float("nan"))  # padding is NaN: it must never be read
     mask = torch.zeros(len(seqs), T, dtype=torch.bool)
     for i, s in enumerate(seqs):
-        x[i, :len(s)] = s
-        mask[i, :len(s)] = True
+        x[i, : len(s)] = s
+        mask[i, : len(s)] = True
     return x, mask
 
 
@@ -63,22 +64,25 @@ def test_attention_weights_sum_to_one_and_ignore_padding():
     assert not torch.isnan(pooled).any()
     alone, _ = pool(seqs[0][None], torch.ones(1, 2, dtype=torch.bool))
     assert torch.allclose(pooled[0], alone[0], atol=1e-6)
-    assert torch.autograd.gradcheck(lambda t: pool.double()(t, torch.ones(1, 3, dtype=torch.bool))[0],
-                                    (torch.randn(1, 3, 4, dtype=torch.float64, requires_grad=True),))
+    assert torch.autograd.gradcheck(
+        lambda t: pool.double()(t, torch.ones(1, 3, dtype=torch.bool))[0],
+        (torch.randn(1, 3, 4, dtype=torch.float64, requires_grad=True),),
+    )
 
 
 def test_data_parsing_and_stratified_split():
     df = S.load_sentiment()
     assert len(df) == 3000 and df.groupby("source").size().tolist() == [1000, 1000, 1000]
     assert not df.text.str.contains("\t").any() and (df.text.str.len() > 0).all()
-    text = "Good\u0085 film \"really  \t1\nbad\t0\n"
+    text = 'Good\u0085 film "really  \t1\nbad\t0\n'
     parsed = S.parse_labelled_lines(text)  # NEL inside a sentence and a stray quote do not split or swallow rows
-    assert parsed.label.tolist() == [1, 0] and parsed.text[0] == "Good\u0085 film \"really"
+    assert parsed.label.tolist() == [1, 0] and parsed.text[0] == 'Good\u0085 film "really'
     a, b = S.stratified_split(df, seed=0), S.stratified_split(df, seed=0)
     assert all(a[k].equals(b[k]) for k in a)
     sizes = {k: v.groupby(["source", "label"]).size().tolist() for k, v in a.items()}
     assert sizes == {"train": [300] * 6, "val": [100] * 6, "test": [100] * 6}
     import pandas as pd
+
     together = pd.concat(list(a.values())).sort_values(["source", "label", "text"]).reset_index(drop=True)
     assert together.equals(df.sort_values(["source", "label", "text"]).reset_index(drop=True))  # a partition
 
@@ -126,8 +130,10 @@ def test_bilstm_and_glove_init():
 
 def test_sentence_panel_inputs_and_summary():
     tok = S.build_tokenizer(["good food", "bad service"])
-    models = {"mean": (S.make_classifier("mean", tok, seed=0), tok),
-              "bilstm": (S.make_classifier("bilstm", tok, seed=0), tok)}
+    models = {
+        "mean": (S.make_classifier("mean", tok, seed=0), tok),
+        "bilstm": (S.make_classifier("bilstm", tok, seed=0), tok),
+    }
     panel = S.sentence_panel(models, sentence="good food xyz")
     assert panel.error is None and ("positive" in panel.text or "negative" in panel.text)
     assert "xyz" in panel.text and "not in the vocabulary" in panel.result
@@ -138,7 +144,16 @@ def test_sentence_panel_inputs_and_summary():
     panel.controls["sentence"].value = "qwerty asdf"
     assert panel.error and "None of the words" in panel.text
     import pandas as pd
-    res = pd.DataFrame({"model": ["bow", "bow"], "init": ["random"] * 2, "seed": [0, 1], "val_acc": [0.8, 0.8], "test_acc": [0.8, 0.82]})
+
+    res = pd.DataFrame(
+        {
+            "model": ["bow", "bow"],
+            "init": ["random"] * 2,
+            "seed": [0, 1],
+            "val_acc": [0.8, 0.8],
+            "test_acc": [0.8, 0.82],
+        }
+    )
     t = S.summarise(res, n_test=600)
     assert t.test_acc[0] == pytest.approx(0.81) and t.ci95[0] == pytest.approx(1.96 * (0.81 * 0.19 / 600) ** 0.5)
     diff, lo, hi = S.paired_bootstrap(torch.ones(50), torch.zeros(50))

@@ -1,4 +1,5 @@
 """Tests for notebook 04: attention from scratch (course_lib.attention) and the GPT (course_lib.models.gpt)."""
+
 import math
 import re
 
@@ -13,8 +14,8 @@ matplotlib.use("agg")
 from course_lib import attention as A  # noqa: E402
 from course_lib.data import CharTokenizer  # noqa: E402
 from course_lib.generate import generate  # noqa: E402
-from course_lib.widgets import InputError  # noqa: E402
 from course_lib.models.gpt import GPT, GPTConfig  # noqa: E402
+from course_lib.widgets import InputError  # noqa: E402
 
 
 def small_gpt(seed=0, **kw):
@@ -25,6 +26,7 @@ def small_gpt(seed=0, **kw):
 
 
 # --- scaled dot-product attention --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(12))
 def test_manual_attention_equals_pytorch_on_random_shapes(seed):
@@ -105,6 +107,7 @@ def test_masks():
 
 # --- multi-head attention ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("use_sdpa", [False, True])
 def test_multihead_equals_nn_multiheadattention(use_sdpa):
     torch.manual_seed(0)
@@ -114,7 +117,9 @@ def test_multihead_equals_nn_multiheadattention(use_sdpa):
     nn.init.normal_(ref.out_proj.bias)
     mine = A.MultiHeadAttention(d, H, use_sdpa=use_sdpa)
     with torch.no_grad():
-        for proj, w_, b_ in zip((mine.q_proj, mine.k_proj, mine.v_proj), ref.in_proj_weight.chunk(3), ref.in_proj_bias.chunk(3)):
+        for proj, w_, b_ in zip(
+            (mine.q_proj, mine.k_proj, mine.v_proj), ref.in_proj_weight.chunk(3), ref.in_proj_bias.chunk(3)
+        ):
             proj.weight.copy_(w_)
             proj.bias.copy_(b_)
         mine.out_proj.weight.copy_(ref.out_proj.weight)
@@ -200,6 +205,7 @@ def test_head_pattern_scores_finds_a_previous_token_head():
 
 # --- GPT -------------------------------------------------------------------------------------------
 
+
 def test_gpt_shapes_tying_and_errors():
     m = small_gpt()
     x = torch.randint(0, 11, (3, 20))
@@ -248,11 +254,11 @@ def test_gpt_is_causal_by_perturbation():
     x = torch.randint(0, 11, (2, 20))
     for t in (0, 7, 18):
         x2 = x.clone()
-        x2[:, t + 1:] = torch.randint(0, 11, x2[:, t + 1:].shape)
-        x2[:, t + 1:] = (x2[:, t + 1:] + 1) % 11  # surely different
+        x2[:, t + 1 :] = torch.randint(0, 11, x2[:, t + 1 :].shape)
+        x2[:, t + 1 :] = (x2[:, t + 1 :] + 1) % 11  # surely different
         a, b = m(x), m(x2)
-        torch.testing.assert_close(a[:, :t + 1], b[:, :t + 1], atol=1e-6, rtol=1e-6)
-        assert (a[:, t + 1:] - b[:, t + 1:]).abs().max() > 1e-4
+        torch.testing.assert_close(a[:, : t + 1], b[:, : t + 1], atol=1e-6, rtol=1e-6)
+        assert (a[:, t + 1 :] - b[:, t + 1 :]).abs().max() > 1e-4
 
 
 def test_cached_generation_equals_uncached_greedy():
@@ -288,6 +294,7 @@ def test_gpt_learns_a_pattern_quickly():
 
 
 # --- widgets ---------------------------------------------------------------------------------------
+
 
 def test_saturation_panel():
     panel = A.saturation_panel()

@@ -1,6 +1,7 @@
 """Tests for notebook 05: sampling (course_lib.generate), the LSTM and GPT language models, the
 article's program and its fixes (course_lib.article_program), checkpoints (course_lib.char_lm) and
 the benchmark's schedule."""
+
 import math
 import sys
 from pathlib import Path
@@ -10,15 +11,36 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.article_program import (ARTICLE_GENERATE_TEXT, ARTICLE_KERAS_PROGRAM, KerasStyleLSTM,
-                                        article_window_update, build_lm_dataset, count_token_reads,
-                                        fixed_window_update, keras_categorical_crossentropy, logits_cross_entropy,
-                                        distinct_n, loop_period, softmax_then_log_loss, undefined_names)
+from course_lib.article_program import (
+    ARTICLE_GENERATE_TEXT,
+    ARTICLE_KERAS_PROGRAM,
+    KerasStyleLSTM,
+    article_window_update,
+    build_lm_dataset,
+    count_token_reads,
+    distinct_n,
+    fixed_window_update,
+    keras_categorical_crossentropy,
+    logits_cross_entropy,
+    loop_period,
+    softmax_then_log_loss,
+    undefined_names,
+)
 from course_lib.char_lm import CHECKPOINTS, load_char_lm, save_char_lm, shakespeare_char_data
 from course_lib.data import get_lm_batch
-from course_lib.generate import (encode_prompt, generate, generate_text, next_token_distribution, render_generation,
-                                 sample_next, sampling_panel, strategy_kwargs, top_k_filter, top_p_filter)
-from course_lib.models.lstm_lm import LSTMConfig, LSTMLM
+from course_lib.generate import (
+    encode_prompt,
+    generate,
+    generate_text,
+    next_token_distribution,
+    render_generation,
+    sample_next,
+    sampling_panel,
+    strategy_kwargs,
+    top_k_filter,
+    top_p_filter,
+)
+from course_lib.models.lstm_lm import LSTMLM, LSTMConfig
 from course_lib.train import CheckpointError, lm_cross_entropy, load_checkpoint, train
 from course_lib.widgets import InputError
 
@@ -46,6 +68,7 @@ MODELS = {"lstm": small_lstm, "gpt": small_gpt}
 
 
 # ---------------------------------------------------------------- models
+
 
 @pytest.mark.parametrize("kind", ["lstm", "gpt"])
 def test_forward_shapes_and_step_matches_forward(kind):
@@ -93,6 +116,7 @@ def test_lstm_rejects_bad_input():
 
 # ---------------------------------------------------------------- filters and sampling
 
+
 def test_top_k_keeps_exactly_k_without_ties():
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(50, 40, generator=g)
@@ -101,8 +125,9 @@ def test_top_k_keeps_exactly_k_without_ties():
         assert (torch.isfinite(out).sum(-1) == k).all()
         # the kept ones are the k largest and unchanged
         kept_vals = torch.topk(logits, k, -1).values
-        assert torch.equal(torch.sort(out[torch.isfinite(out)].view(50, k), -1).values,
-                           torch.sort(kept_vals, -1).values)
+        assert torch.equal(
+            torch.sort(out[torch.isfinite(out)].view(50, k), -1).values, torch.sort(kept_vals, -1).values
+        )
     assert torch.equal(top_k_filter(logits, 40), logits)
     assert torch.equal(top_k_filter(logits, 100), logits)
 
@@ -153,7 +178,9 @@ def test_temperature_to_zero_is_greedy():
     assert torch.equal(sample_next(logits, temperature=0.0), greedy)
     for t in (1e-3, 1e-6, 1e-30):  # no overflow to NaN even for absurdly small temperatures
         for seed in range(3):
-            assert torch.equal(sample_next(logits, temperature=t, generator=torch.Generator().manual_seed(seed)), greedy)
+            assert torch.equal(
+                sample_next(logits, temperature=t, generator=torch.Generator().manual_seed(seed)), greedy
+            )
 
 
 def test_sampling_follows_the_softmax_and_is_seeded():
@@ -180,6 +207,7 @@ def test_sample_next_clear_errors():
 
 
 # ---------------------------------------------------------------- the generation loop
+
 
 def test_lstm_cached_generation_equals_uncached():
     model = small_lstm()
@@ -226,6 +254,7 @@ def test_token_reads_cached_vs_uncached():
 
 
 # ---------------------------------------------------------------- the article's program and its fixes
+
 
 def test_article_program_names_never_defined():
     assert undefined_names(ARTICLE_KERAS_PROGRAM) == ["np", "x_train", "y_train"]
@@ -309,6 +338,7 @@ def test_loop_period():
 
 # ---------------------------------------------------------------- text in, text out; the widget
 
+
 @pytest.fixture(scope="module")
 def tok(data):
     return data[0]
@@ -358,11 +388,17 @@ def test_next_token_distribution_flattens_with_temperature(tok):
 
 # ---------------------------------------------------------------- checkpoints
 
+
 def test_checkpoint_round_trip(tmp_path, tok):
     model = small_lstm()
-    hist = train(model, lambda s: (torch.randint(0, 65, (2, 8)),) * 2,
-                 lambda m, b: lm_cross_entropy(m(b[0]), b[1]), torch.optim.SGD(model.parameters(), 0.1), 3,
-                 progress=False)
+    hist = train(
+        model,
+        lambda s: (torch.randint(0, 65, (2, 8)),) * 2,
+        lambda m, b: lm_cross_entropy(m(b[0]), b[1]),
+        torch.optim.SGD(model.parameters(), 0.1),
+        3,
+        progress=False,
+    )
     path = save_char_lm(tmp_path / "m.pt", model, tok, hist, {"kind": "lstm", "params": model.num_params()})
     loaded, tok2, hist2, info = load_char_lm(path)
     x = torch.randint(0, 65, (2, 9))
@@ -381,7 +417,7 @@ def test_corrupted_checkpoint_fails_clearly(tmp_path, tok):
         load_char_lm(bad)
     # overwrite bytes in the middle of the weights: the zip still reads, the weights checksum does not match
     payload_at = len(raw) // 3
-    raw[payload_at: payload_at + 64] = bytes(255 - b for b in raw[payload_at: payload_at + 64])
+    raw[payload_at : payload_at + 64] = bytes(255 - b for b in raw[payload_at : payload_at + 64])
     bad.write_bytes(bytes(raw))
     with pytest.raises(CheckpointError, match="corrupted"):
         load_char_lm(bad)
@@ -431,6 +467,7 @@ def test_shipped_checkpoints_load_and_gpt_beats_lstm(data):
 
 
 # ---------------------------------------------------------------- the benchmark's pieces
+
 
 def test_benchmark_schedule_and_flops():
     sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,18 +1,46 @@
 """Tests for course_lib.losses (VAE part) and course_lib.models.vae (notebook 06)."""
+
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
 from course_lib.data import WordTokenizer
-from course_lib.losses import (article_encoder_loss, article_vae_loss, gaussian_kl, reconstruction_nll,
-                               reparameterize, vae_loss)
-from course_lib.models.vae import (SentenceVAE, SentenceVAEConfig, ToyVAE, beta_panel, encode_sentences,
-                                   interpolation_panel, kl_anneal_weight, sentence_vae_loss, shuffled_pair_check,
-                                   summarize_toy_vae, toy_spiral, toy_vae_loss, train_toy_vae, order_sensitivity)
+from course_lib.losses import (
+    article_encoder_loss,
+    article_vae_loss,
+    gaussian_kl,
+    reconstruction_nll,
+    reparameterize,
+    vae_loss,
+)
+from course_lib.models.vae import (
+    SentenceVAE,
+    SentenceVAEConfig,
+    ToyVAE,
+    beta_panel,
+    encode_sentences,
+    interpolation_panel,
+    kl_anneal_weight,
+    order_sensitivity,
+    sentence_vae_loss,
+    shuffled_pair_check,
+    summarize_toy_vae,
+    toy_spiral,
+    toy_vae_loss,
+    train_toy_vae,
+)
 from course_lib.train import train
 
-SENTENCES = ["Tom is happy.", "Mary is sad.", "I am hungry.", "Tom hit Mary.", "Mary hit Tom.",
-             "We went home.", "I like cats.", "You are late."]
+SENTENCES = [
+    "Tom is happy.",
+    "Mary is sad.",
+    "I am hungry.",
+    "Tom hit Mary.",
+    "Mary hit Tom.",
+    "We went home.",
+    "I like cats.",
+    "You are late.",
+]
 
 
 def test_gaussian_kl_matches_torch_distributions():
@@ -74,8 +102,10 @@ def test_vae_loss_parts_and_kinds():
     # bernoulli
     bl = torch.randn(6, 4, generator=g)
     bt = (torch.rand(6, 4, generator=g) > 0.5).float()
-    torch.testing.assert_close(reconstruction_nll(bl, bt, "bernoulli"),
-                               torch.nn.functional.binary_cross_entropy_with_logits(bl, bt, reduction="none").sum(-1))
+    torch.testing.assert_close(
+        reconstruction_nll(bl, bt, "bernoulli"),
+        torch.nn.functional.binary_cross_entropy_with_logits(bl, bt, reduction="none").sum(-1),
+    )
     with pytest.raises(ValueError, match="kind"):
         vae_loss(mean, x, mu, logvar, kind="poisson")
     with pytest.raises(ValueError, match="beta"):
@@ -87,7 +117,10 @@ def test_article_vae_loss_has_the_wrong_sign():
     good, bad = torch.zeros(4, 2), torch.full((4, 2), 3.0)
     # a better reconstruction has a HIGHER article loss: minimising it makes the model worse
     assert article_vae_loss(good, x) > article_vae_loss(bad, x)
-    assert vae_loss(good, x, torch.zeros(4, 1), torch.zeros(4, 1))["loss"] < vae_loss(bad, x, torch.zeros(4, 1), torch.zeros(4, 1))["loss"]
+    assert (
+        vae_loss(good, x, torch.zeros(4, 1), torch.zeros(4, 1))["loss"]
+        < vae_loss(bad, x, torch.zeros(4, 1), torch.zeros(4, 1))["loss"]
+    )
 
 
 def test_article_encoder_loss_undefined_for_other_dimensions():
@@ -142,8 +175,15 @@ def test_sentence_vae_trains_with_train_loop_and_lowers_loss():
     before = sentence_vae_loss(model, batch)["loss"].item()
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    hist = train(model, lambda s: dict(data, beta=kl_anneal_weight(s, 20)), sentence_vae_loss, opt, 40,
-                 progress=False, log_every=10)
+    hist = train(
+        model,
+        lambda s: dict(data, beta=kl_anneal_weight(s, 20)),
+        sentence_vae_loss,
+        opt,
+        40,
+        progress=False,
+        log_every=10,
+    )
     assert {"loss", "recon", "kl", "beta"} <= set(hist.columns)
     model.eval()
     torch.manual_seed(1)

@@ -1,13 +1,24 @@
 """Tests for course_lib.losses (GAN part) and course_lib.models.gan (notebook 07)."""
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.losses import (article_discriminator_loss, article_generator_loss, discriminator_loss,
-                               generator_loss)
-from course_lib.models.gan import (GAN, GANConfig, discriminator_loss_panel, discriminator_loss_table, gan_losses,
-                                   gumbel_softmax_sample, gumbel_softmax_study, mode_coverage, ring_centers,
-                                   ring_of_gaussians, snapshot_panel, train_gan)
+from course_lib.losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
+from course_lib.models.gan import (
+    GAN,
+    GANConfig,
+    discriminator_loss_panel,
+    discriminator_loss_table,
+    gan_losses,
+    gumbel_softmax_sample,
+    gumbel_softmax_study,
+    mode_coverage,
+    ring_centers,
+    ring_of_gaussians,
+    snapshot_panel,
+    train_gan,
+)
 
 
 def test_discriminator_loss_equals_bce():
@@ -17,10 +28,12 @@ def test_discriminator_loss_equals_bce():
         r = 3 * torch.randn(64, generator=g, dtype=torch.float64)
         f = 3 * torch.randn(32, generator=g, dtype=torch.float64)
         ours = discriminator_loss(r, f)
-        via_probs = F.binary_cross_entropy(torch.sigmoid(r), torch.ones_like(r)) + \
-            F.binary_cross_entropy(torch.sigmoid(f), torch.zeros_like(f))
-        via_logits = F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + \
-            F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
+        via_probs = F.binary_cross_entropy(torch.sigmoid(r), torch.ones_like(r)) + F.binary_cross_entropy(
+            torch.sigmoid(f), torch.zeros_like(f)
+        )
+        via_logits = F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(
+            f, torch.zeros_like(f)
+        )
         torch.testing.assert_close(ours, via_probs, rtol=1e-9, atol=1e-9)
         torch.testing.assert_close(ours, via_logits, rtol=1e-12, atol=1e-12)
 
@@ -101,7 +114,7 @@ def test_one_step_lowers_gan_losses_on_fixed_batch():
     for fn, params in ((d_loss, gan.D.parameters()), (g_loss, gan.G.parameters())):
         opt = torch.optim.SGD(params, lr=0.05)
         out = fn(gan, batch)
-        before = (out["loss"] if isinstance(out, dict) else out)
+        before = out["loss"] if isinstance(out, dict) else out
         opt.zero_grad()
         before.backward()
         opt.step()
@@ -124,12 +137,14 @@ def test_mode_coverage_on_known_samplers():
 
 
 def test_train_gan_and_snapshot_panel():
-    model, hist, snaps = train_gan("non_saturating", steps=30, snapshot_every=10, n_eval=200,
-                                   config=GANConfig(hidden=16), progress=False)
+    model, hist, snaps = train_gan(
+        "non_saturating", steps=30, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+    )
     assert sorted(snaps) == [0, 10, 20, 30]
     assert {"d_loss.loss", "g_loss.loss", "modes_captured", "high_quality"} <= set(hist.columns)
-    _, _, snaps_art = train_gan("article", steps=25, snapshot_every=10, n_eval=200,
-                                config=GANConfig(hidden=16), progress=False)
+    _, _, snaps_art = train_gan(
+        "article", steps=25, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+    )
     assert sorted(snaps_art) == [0, 10, 20, 25]
     # the article's L_G never moves the generator
     assert (snaps_art[0] == snaps_art[25]).all()

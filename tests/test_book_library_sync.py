@@ -1,4 +1,5 @@
 """d2l's rule: every public course_lib item names the notebook that defines it, and that notebook uses it."""
+
 import importlib
 import inspect
 import json

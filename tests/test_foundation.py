@@ -1,4 +1,5 @@
 """Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets, n-grams."""
+
 import math
 import shutil
 
@@ -15,8 +16,8 @@ matplotlib.use("agg")
 from course_lib import config, data, env, ngram, plots, show_source, train, widgets  # noqa: E402
 from course_lib.data import CharTokenizer, DataFileError, WordTokenizer  # noqa: E402
 
-
 # --- config -----------------------------------------------------------------------------------
+
 
 def test_fast_mode_follows_environment(monkeypatch):
     monkeypatch.setenv("COURSE_FAST", "1")
@@ -28,7 +29,13 @@ def test_fast_mode_follows_environment(monkeypatch):
 def test_set_seed_makes_all_generators_repeat():
     def draw():
         g = config.set_seed(123)
-        return (np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item(), __import__("random").random())
+        return (
+            np.random.rand(),
+            torch.rand(1).item(),
+            torch.rand(1, generator=g).item(),
+            __import__("random").random(),
+        )
+
     assert draw() == draw()
     with pytest.raises(TypeError, match="integer seed"):
         config.set_seed(1.5)
@@ -49,6 +56,7 @@ def test_device_and_threads():
 
 
 # --- data ---------------------------------------------------------------------------------------
+
 
 def test_every_listed_data_file_verifies():
     sums = data.read_checksums()
@@ -150,6 +158,7 @@ def test_word_tokenizer_round_trip_unknowns_and_save(tmp_path):
 
 # --- training loop and checkpoints -------------------------------------------------------------
 
+
 def _bigram_problem():
     text = data.load_shakespeare()[:20000]
     tok = CharTokenizer.from_text(text)
@@ -172,9 +181,16 @@ def test_training_loop_lowers_loss_on_real_text():
     tok, ids, model, get_batch, loss_fn = _bigram_problem()
     start = train.evaluate_lm(model, ids[:4000], block_size=32)
     assert abs(start - math.log(tok.vocab_size)) < 0.3  # untrained ≈ uniform
-    hist = train.train(model, get_batch, loss_fn, torch.optim.AdamW(model.parameters(), 3e-2), steps=150,
-                       eval_every=50, eval_fn=lambda m: {"val_loss": train.evaluate_lm(m, ids[:4000], 32)},
-                       progress=False)
+    hist = train.train(
+        model,
+        get_batch,
+        loss_fn,
+        torch.optim.AdamW(model.parameters(), 3e-2),
+        steps=150,
+        eval_every=50,
+        eval_fn=lambda m: {"val_loss": train.evaluate_lm(m, ids[:4000], 32)},
+        progress=False,
+    )
     assert isinstance(hist, pd.DataFrame)
     assert {"step", "time_s", "lr", "loss", "val_loss"} <= set(hist.columns)
     evals = hist["val_loss"].dropna()
@@ -192,12 +208,27 @@ def test_training_loop_logs_dict_losses_schedules_and_budget():
         return {"loss": ce, "ce_bits": ce / math.log(2)}
 
     sched = train.cosine_schedule(1e-2, steps=20, warmup=5)
-    hist = train.train(model, get_batch, loss_fn, torch.optim.SGD(model.parameters(), 1e-2), steps=20,
-                       lr_schedule=sched, log_every=5, progress=False)
+    hist = train.train(
+        model,
+        get_batch,
+        loss_fn,
+        torch.optim.SGD(model.parameters(), 1e-2),
+        steps=20,
+        lr_schedule=sched,
+        log_every=5,
+        progress=False,
+    )
     assert "ce_bits" in hist and np.allclose(hist["ce_bits"], hist["loss"] / math.log(2))
     assert hist["lr"].iloc[0] == pytest.approx(sched(4))
-    short = train.train(model, get_batch, loss_fn, torch.optim.SGD(model.parameters(), 1e-2), steps=10_000,
-                        max_seconds=0.2, progress=False)
+    short = train.train(
+        model,
+        get_batch,
+        loss_fn,
+        torch.optim.SGD(model.parameters(), 1e-2),
+        steps=10_000,
+        max_seconds=0.2,
+        progress=False,
+    )
     assert short.attrs["steps_done"] < 10_000
 
 
@@ -224,8 +255,14 @@ def test_training_loop_alternates_two_objectives():
 def test_training_loop_stops_on_nan():
     model = nn.Linear(1, 1)
     with pytest.raises(FloatingPointError, match="step 1"):
-        train.train(model, lambda s: None, lambda m, b: m.weight.sum() * float("nan"),
-                    torch.optim.SGD(model.parameters(), 0.1), steps=3, progress=False)
+        train.train(
+            model,
+            lambda s: None,
+            lambda m, b: m.weight.sum() * float("nan"),
+            torch.optim.SGD(model.parameters(), 0.1),
+            steps=3,
+            progress=False,
+        )
 
 
 def test_checkpoint_round_trip_and_corruption(tmp_path):
@@ -238,7 +275,7 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     with pytest.raises(train.CheckpointError, match="do not fit this model"):
         train.load_checkpoint(path, nn.Linear(5, 3))
     raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2: len(raw) // 2 + 64] = b"\x00" * 64
+    raw[len(raw) // 2 : len(raw) // 2 + 64] = b"\x00" * 64
     (tmp_path / "bad.pt").write_bytes(bytes(raw[: len(raw) // 2]))
     with pytest.raises(train.CheckpointError, match="could not be read"):
         train.load_checkpoint(tmp_path / "bad.pt")
@@ -252,6 +289,7 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
 
 
 # --- plots, source, env --------------------------------------------------------------------------
+
 
 def test_plots_draw_what_they_are_given():
     plots.set_theme()
@@ -271,6 +309,7 @@ def test_plots_draw_what_they_are_given():
     table = pd.DataFrame({"model": ["a", "b"], "acc": [0.7, 0.8], "ci": [0.02, 0.03]})
     assert len(plots.bar_with_errors(table, "model", "acc", err="ci").patches) == 2
     import matplotlib.pyplot as plt
+
     plt.close("all")
 
 
@@ -291,6 +330,7 @@ def test_check_env_reports_pins():
 
 # --- widgets pattern -----------------------------------------------------------------------------
 
+
 def test_panel_pattern_renders_text_tables_figures_and_friendly_errors():
     def render(word, n):
         word = widgets.require_text(word, "a word")
@@ -298,6 +338,7 @@ def test_panel_pattern_renders_text_tables_figures_and_friendly_errors():
             return pd.DataFrame({"n": list(range(n))})
         if word == "plot":
             import matplotlib.pyplot as plt
+
             fig, ax = plt.subplots()
             ax.set_title("a plot")
             return fig
@@ -318,6 +359,7 @@ def test_panel_pattern_renders_text_tables_figures_and_friendly_errors():
 def test_panel_does_not_hide_bugs():
     def render(x):
         return 1 / 0
+
     with pytest.raises(ZeroDivisionError):
         widgets.Panel({"x": w.Text(value="a")}, render)
 
@@ -327,6 +369,7 @@ def test_closest_matches_suggests_spellings():
 
 
 # --- n-gram model ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def shakespeare_ids():
@@ -348,7 +391,7 @@ def test_ngram_probabilities_sum_to_one(shakespeare_ids, order):
     rng = np.random.default_rng(order)
     for _ in range(5):
         start = rng.integers(200_000, len(ids) - 10)
-        p = m.next_distribution(ids[start:start + order])
+        p = m.next_distribution(ids[start : start + order])
         assert p.shape == (65,) and (p > 0).all() and p.sum() == pytest.approx(1.0, abs=1e-12)
     p = m.next_distribution(tok.encode("Zq"))  # a context never seen: falls back, still sums to 1
     assert p.sum() == pytest.approx(1.0, abs=1e-12)
@@ -358,7 +401,7 @@ def test_ngram_nll_matches_explicit_chain_rule(shakespeare_ids):
     tok, ids = shakespeare_ids
     m = ngram.KneserNeyLM(3, tok.vocab_size).fit(ids[:100_000])
     seq = ids[100_000:100_050]
-    by_hand = -np.mean([np.log(m.next_distribution(seq[max(0, i - 2):i])[seq[i]]) for i in range(len(seq))])
+    by_hand = -np.mean([np.log(m.next_distribution(seq[max(0, i - 2) : i])[seq[i]]) for i in range(len(seq))])
     assert m.nll(seq) == pytest.approx(by_hand, rel=1e-10)
 
 
@@ -390,6 +433,7 @@ def test_ngram_sampling_is_seeded_and_checked(shakespeare_ids):
 
 
 # --- notebook 00 / 01 widgets and the neural LM -----------------------------------------------------
+
 
 def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
     from course_lib import tour

@@ -1,4 +1,5 @@
 """Notebooks are committed clean, titled with their article section, and their exercise versions are current."""
+
 import importlib.util
 import json
 import re
@@ -25,8 +26,9 @@ def test_notebook_has_no_outputs_or_widget_state(path):
     assert "widgets" not in nb.get("metadata", {}), "widget state saved: run tools/strip_notebooks.py"
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code":
-            assert not cell.get("outputs") and cell.get("execution_count") is None, \
+            assert not cell.get("outputs") and cell.get("execution_count") is None, (
                 f"cell {i} holds outputs: run `python tools/strip_notebooks.py {path.relative_to(ROOT)}`"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -62,7 +64,8 @@ def test_clean_versions_are_generated_and_current(tmp_path):
     for fresh in tool.generate(tmp_path):
         committed = ROOT / "clean" / fresh.name
         assert committed.exists(), f"clean/{fresh.name} missing: run python tools/make_clean_notebooks.py"
-        assert committed.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), \
+        assert committed.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
             f"clean/{fresh.name} is out of date: run python tools/make_clean_notebooks.py"
+        )
     extra = {p.name for p in (ROOT / "clean").glob("*.ipynb")} - {p.name for p in NOTEBOOKS}
     assert not extra, f"clean/ has notebooks with no source notebook: {extra}"

@@ -1,4 +1,5 @@
 """The set-up files agree with each other: pins, Binder, CI, README commands."""
+
 import re
 from pathlib import Path
 
@@ -34,8 +35,12 @@ def test_binder_pins_match_requirements_with_cpu_torch():
 def test_readme_has_exactly_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     lab = "python -m pip install -r requirements.txt && python -m jupyter lab --ServerApp.root_dir=. notebooks/00_start_here.ipynb"
-    test = "python -m pip install -r requirements.txt && python -m pytest"
+    test = "python -m pip install -r requirements-dev.txt && python -m pytest"
     assert lab in readme and test in readme
     assert test in (ROOT / ".ci/run").read_text()
     for text in (readme, (ROOT / ".ci/run").read_text()):
-        assert "NotebookApp.token=''" not in text and "ServerApp.token=''" not in text and "--no-browser --ip=0.0.0.0" not in text
+        assert (
+            "NotebookApp.token=''" not in text
+            and "ServerApp.token=''" not in text
+            and "--no-browser --ip=0.0.0.0" not in text
+        )

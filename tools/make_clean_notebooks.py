@@ -7,6 +7,7 @@ solution (a code cell starting with ``# SOLUTION``) becomes an empty stub for yo
 Never edit clean/ by hand: change the notebook, then run ``python tools/make_clean_notebooks.py``.
 A test checks that clean/ matches what this tool generates.
 """
+
 import sys
 from pathlib import Path
 

@@ -17,6 +17,7 @@ via www.manythings.org/anki). Steps, exactly:
 
 It then prints the line count and the sha256 to put in data/SHA256SUMS.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -7,6 +7,7 @@ table between the markers in README.md is regenerated from it.
 
 Usage: python tools/measure_notebooks.py [--modes full,fast] [notebooks/NN_topic.ipynb ...]
 """
+
 import argparse
 import csv
 import datetime as dt
@@ -29,13 +30,31 @@ LIMIT_OVERRIDES = {("05_text_generation.ipynb", "full"): 300}
 # notebook → (article section and Chinese heading, what you build): the README's course map
 COURSE_MAP = {
     "00_start_here.ipynb": ("—", "the tour: fast/full mode, widgets, progress bars, the environment check"),
-    "01_background_ngram.ipynb": ("§1 背景介绍", "Kneser–Ney character n-grams (n = 0…8), the baseline; a first neural LM"),
-    "02_word_embeddings.ipynb": ("§2.1 词汇嵌入, §4.1.1", "skip-gram with negative sampling, PPMI-SVD, compared with GloVe"),
-    "03_context_representation.ipynb": ("§2.2 上下文表示, §4.1.2, §6.4", "mean/max/attention pooling; a sentiment classifier"),
+    "01_background_ngram.ipynb": (
+        "§1 背景介绍",
+        "Kneser–Ney character n-grams (n = 0…8), the baseline; a first neural LM",
+    ),
+    "02_word_embeddings.ipynb": (
+        "§2.1 词汇嵌入, §4.1.1",
+        "skip-gram with negative sampling, PPMI-SVD, compared with GloVe",
+    ),
+    "03_context_representation.ipynb": (
+        "§2.2 上下文表示, §4.1.2, §6.4",
+        "mean/max/attention pooling; a sentiment classifier",
+    ),
     "04_attention.ipynb": ("§2.3 注意力机制, §7.3", "attention, multi-head, a Transformer LM, the KV cache"),
-    "05_text_generation.ipynb": ("§2.4 文本生成, §5 项目实践", "the article's program fixed; LSTM vs GPT; top-k/top-p sampling"),
-    "06_vae.ipynb": ("§3.2.1, §4.1.3.1, §4.2.1 (VAE)", "ELBO vs the article's loss; reparameterisation; a sentence VAE"),
-    "07_gan.ipynb": ("§3.2.2, §4.1.3.2, §4.2.2, §3.3 (GAN)", "the article's GAN losses vs the correct ones; mode collapse"),
+    "05_text_generation.ipynb": (
+        "§2.4 文本生成, §5 项目实践",
+        "the article's program fixed; LSTM vs GPT; top-k/top-p sampling",
+    ),
+    "06_vae.ipynb": (
+        "§3.2.1, §4.1.3.1, §4.2.1 (VAE)",
+        "ELBO vs the article's loss; reparameterisation; a sentence VAE",
+    ),
+    "07_gan.ipynb": (
+        "§3.2.2, §4.1.3.2, §4.2.2, §3.3 (GAN)",
+        "the article's GAN losses vs the correct ones; mode collapse",
+    ),
 }
 
 
@@ -81,8 +100,9 @@ def run_notebook(path: Path, mode: str, threads: int, save_dir: Path | None = No
     watcher.start()
     t0 = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=900, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         wall = time.perf_counter() - t0
         watcher.stop.set()
@@ -92,9 +112,16 @@ def run_notebook(path: Path, mode: str, threads: int, save_dir: Path | None = No
     if save_dir is not None:  # keep the executed notebook, to read its numbers (never commit these)
         save_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, save_dir / f"{path.stem}.{mode}.ipynb")
-    return {"notebook": path.name, "mode": mode, "wall_s": round(wall, 1), "peak_mb": round(watcher.peak_kb / 1024),
-            "threads": threads, "cpus": psutil.cpu_count(), "machine": platform.machine(),
-            "date": dt.date.today().isoformat()}
+    return {
+        "notebook": path.name,
+        "mode": mode,
+        "wall_s": round(wall, 1),
+        "peak_mb": round(watcher.peak_kb / 1024),
+        "threads": threads,
+        "cpus": psutil.cpu_count(),
+        "machine": platform.machine(),
+        "date": dt.date.today().isoformat(),
+    }
 
 
 def load_rows() -> list[dict]:
@@ -117,8 +144,10 @@ def markdown_table(rows: list[dict]) -> str:
     by_nb: dict[str, dict] = {}
     for r in rows:
         by_nb.setdefault(r["notebook"], {})[r["mode"]] = r
-    lines = ["| notebook | article section | what you build | full mode | peak memory (full) | fast mode | peak memory (fast) | in budget |",
-             "| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |"]
+    lines = [
+        "| notebook | article section | what you build | full mode | peak memory (full) | fast mode | peak memory (fast) | in budget |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
     for nb in sorted(set(by_nb) | set(COURSE_MAP)):
         cells, ok = list(COURSE_MAP.get(nb, ("?", "?"))), True
         for mode in ("full", "fast"):
@@ -134,9 +163,11 @@ def markdown_table(rows: list[dict]) -> str:
         lines.append(f"| `{nb.removesuffix('.ipynb')}` | " + " | ".join(cells) + f" | {'yes' if ok else 'NO'} |")
     any_row = rows[0]
     lines.append("")
-    lines.append(f"Measured by `python tools/measure_notebooks.py` with {any_row['threads']} PyTorch threads on a "
-                 f"{any_row['cpus']}-CPU {any_row['machine']} machine ({max(r['date'] for r in rows)}); wall time of a fresh "
-                 "kernel running every cell, peak resident memory of the kernel process.")
+    lines.append(
+        f"Measured by `python tools/measure_notebooks.py` with {any_row['threads']} PyTorch threads on a "
+        f"{any_row['cpus']}-CPU {any_row['machine']} machine ({max(r['date'] for r in rows)}); wall time of a fresh "
+        "kernel running every cell, peak resident memory of the kernel process."
+    )
     return "\n".join(lines)
 
 
@@ -155,8 +186,13 @@ def main():
     ap.add_argument("notebooks", nargs="*", help="default: every notebook in notebooks/")
     ap.add_argument("--modes", default="full,fast")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--save-executed", type=Path, default=None, metavar="DIR",
-                    help="also write each executed notebook (with outputs) to DIR, outside the repository")
+    ap.add_argument(
+        "--save-executed",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write each executed notebook (with outputs) to DIR, outside the repository",
+    )
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in LIMITS for m in modes):

@@ -2,6 +2,7 @@
 
 Usage: python tools/strip_notebooks.py [notebooks/*.ipynb]   (default: every notebook in notebooks/)
 """
+
 import sys
 from pathlib import Path
 

@@ -12,6 +12,7 @@ on one quiet core).
 
 Usage: python tools/train_checkpoints.py [--only lstm|gpt] [--seed 0] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from course_lib.char_lm import CHECKPOINTS, SHIPPED_RECIPES, load_char_lm, save_char_lm, shakespeare_char_data, timed_eval, train_char_lm  # noqa: E402
+from course_lib.char_lm import (
+    CHECKPOINTS,
+    SHIPPED_RECIPES,
+    load_char_lm,
+    save_char_lm,
+    shakespeare_char_data,
+    timed_eval,
+    train_char_lm,
+)  # noqa: E402
 from course_lib.config import DATA_DIR, SHA256SUMS  # noqa: E402
 from course_lib.data import sha256_file  # noqa: E402
 
@@ -42,9 +51,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", choices=sorted(CHECKPOINTS), action="append", help="train only this model (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="PyTorch threads (the shipped files were trained with 1; results can differ in the last bits with another count)")
-    ap.add_argument("--steps", type=int, default=None, help="override the recipe's steps (for a quick trial; do not ship)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="PyTorch threads (the shipped files were trained with 1; results can differ in the last bits with another count)",
+    )
+    ap.add_argument(
+        "--steps", type=int, default=None, help="override the recipe's steps (for a quick trial; do not ship)"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = shakespeare_char_data()
@@ -53,13 +68,16 @@ def main(argv=None) -> None:
     for kind in args.only or ["lstm", "gpt"]:
         model, hist, info = train_char_lm(kind, steps=args.steps, seed=args.seed, data=data, recipes=SHIPPED_RECIPES)
         val, secs = timed_eval(model, val_ids, info["recipe"]["block_size"])
-        info.update({"val_loss_full": round(val, 4), "val_bits_full": round(val / math.log(2), 4),
-                     "threads": args.threads})
+        info.update(
+            {"val_loss_full": round(val, 4), "val_bits_full": round(val / math.log(2), 4), "threads": args.threads}
+        )
         path = save_char_lm(CHECKPOINTS[kind], model, tok, hist, info)
         written.append(path)
-        print(f"{kind}: {info['params']:,} params, {info['tokens']:,} tokens in {info['train_seconds']} s; "
-              f"val {val:.4f} nats/char = {val / math.log(2):.4f} bits/char (full validation set, {secs:.1f} s) "
-              f"→ {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.2f} MB)")
+        print(
+            f"{kind}: {info['params']:,} params, {info['tokens']:,} tokens in {info['train_seconds']} s; "
+            f"val {val:.4f} nats/char = {val / math.log(2):.4f} bits/char (full validation set, {secs:.1f} s) "
+            f"→ {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.2f} MB)"
+        )
     update_sums(written)
     for p in written:  # check the round trip through the verified loader
         load_char_lm(p)

@@ -12,6 +12,7 @@ References:
 * E. Jang, S. Gu, B. Poole, "Categorical Reparameterization with Gumbel-Softmax", ICLR 2017, and
   C. Maddison, A. Mnih, Y. W. Teh, "The Concrete Distribution", ICLR 2017.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..losses import (article_discriminator_loss, article_generator_loss, discriminator_loss,
-                      generator_loss)
+from ..losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
 from ..train import train
 from ..widgets import InputError, Panel
 
@@ -46,8 +46,9 @@ def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     return radius * torch.stack([torch.cos(a), torch.sin(a)], dim=1)  # (K, 2)
 
 
-def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05,
-                      generator: torch.Generator | None = None):
+def ring_of_gaussians(
+    n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, generator: torch.Generator | None = None
+):
     """``n`` samples (n, 2) from a mixture of ``n_modes`` equal Gaussians on a ring, and their mode ids (n,).
 
     Defined in: notebooks/07_gan.ipynb
@@ -59,8 +60,9 @@ def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float 
     return x, mode
 
 
-def mode_coverage(samples: torch.Tensor, n_modes: int = 8, radius: float = 2.0, std: float = 0.05,
-                  min_share: float = 0.02) -> dict:
+def mode_coverage(
+    samples: torch.Tensor, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, min_share: float = 0.02
+) -> dict:
     """How well ``samples`` (N, 2) cover the ring: the VEEGAN-style metrics.
 
     * a sample is *high quality* when it lies within 3·std of its nearest mode centre;
@@ -78,8 +80,11 @@ def mode_coverage(samples: torch.Tensor, n_modes: int = 8, radius: float = 2.0, 
     dist, nearest = d.min(dim=1)
     hq = dist < 3 * std  # (N,)
     per_mode = torch.bincount(nearest[hq], minlength=n_modes).float() / len(s)  # (K,)
-    return {"modes_captured": int((per_mode >= min_share).sum()), "high_quality": float(hq.float().mean()),
-            "per_mode": [round(float(v), 4) for v in per_mode]}
+    return {
+        "modes_captured": int((per_mode >= min_share).sum()),
+        "high_quality": float(hq.float().mean()),
+        "per_mode": [round(float(v), 4) for v in per_mode],
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -93,6 +98,7 @@ class GANConfig:
 
     Defined in: notebooks/07_gan.ipynb
     """
+
     data_dim: int = 2
     z_dim: int = 4
     hidden: int = 128
@@ -194,9 +200,18 @@ def gan_losses(kind: str = "non_saturating"):
     return d_loss, g_loss
 
 
-def train_gan(kind: str = "non_saturating", steps: int = 1500, seed: int = 0, batch_size: int = 256,
-              lr: float = 1e-3, snapshot_every: int = 250, n_eval: int = 2000, std: float = 0.05,
-              config: GANConfig = GANConfig(), progress: bool = True):
+def train_gan(
+    kind: str = "non_saturating",
+    steps: int = 1500,
+    seed: int = 0,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    snapshot_every: int = 250,
+    n_eval: int = 2000,
+    std: float = 0.05,
+    config: GANConfig = GANConfig(),
+    progress: bool = True,
+):
     """Train a :class:`GAN` on the ring of 8 Gaussians with :func:`course_lib.train.train`.
 
     Every ``snapshot_every`` steps, ``n_eval`` samples from a fixed noise batch are stored and scored
@@ -224,8 +239,18 @@ def train_gan(kind: str = "non_saturating", steps: int = 1500, seed: int = 0, ba
         cov = mode_coverage(s, std=std)
         return {"modes_captured": cov["modes_captured"], "high_quality": cov["high_quality"]}
 
-    hist = train(model, get_batch, [d_loss, g_loss], [d_opt, g_opt], steps, eval_every=snapshot_every,
-                 eval_fn=eval_fn, log_every=max(1, steps // 30), progress=progress, desc=f"GAN ({kind}, seed {seed})")
+    hist = train(
+        model,
+        get_batch,
+        [d_loss, g_loss],
+        [d_opt, g_opt],
+        steps,
+        eval_every=snapshot_every,
+        eval_fn=eval_fn,
+        log_every=max(1, steps // 30),
+        progress=progress,
+        desc=f"GAN ({kind}, seed {seed})",
+    )
     # the training loop also evaluates after the last step; key that snapshot by the real step
     if steps % snapshot_every:
         last = max(snapshots)
@@ -263,8 +288,12 @@ def plot_snapshot_grid(runs: dict[str, dict[int, np.ndarray]], steps: list[int] 
     for i, (name, snaps) in enumerate(runs.items()):
         for j, st in enumerate(steps):
             cov = mode_coverage(torch.as_tensor(snaps[st]), std=std)
-            _draw_samples(axes[i, j], snaps[st], real, f"{name}\nstep {st}: {cov['modes_captured']}/8, "
-                                                      f"HQ {cov['high_quality']:.0%}")
+            _draw_samples(
+                axes[i, j],
+                snaps[st],
+                real,
+                f"{name}\nstep {st}: {cov['modes_captured']}/8, HQ {cov['high_quality']:.0%}",
+            )
     fig.tight_layout()
     return fig
 
@@ -288,13 +317,15 @@ def snapshot_panel(runs: dict[str, dict[int, np.ndarray]], std: float = 0.05) ->
         s = runs[run][step]
         cov = mode_coverage(torch.as_tensor(s), std=std)
         fig, ax = plt.subplots(figsize=(4.2, 4.2))
-        _draw_samples(ax, s, real, f"{run}, step {step}: {cov['modes_captured']}/8 modes, "
-                                   f"{cov['high_quality']:.0%} high quality")
+        _draw_samples(
+            ax, s, real, f"{run}, step {step}: {cov['modes_captured']}/8 modes, {cov['high_quality']:.0%} high quality"
+        )
         return fig
 
-    controls = {"run": w.Dropdown(options=names, value=names[0], description="run"),
-                "step": w.SelectionSlider(options=all_steps, value=all_steps[-1], description="step",
-                                          continuous_update=False)}
+    controls = {
+        "run": w.Dropdown(options=names, value=names[0], description="run"),
+        "step": w.SelectionSlider(options=all_steps, value=all_steps[-1], description="step", continuous_update=False),
+    }
     return Panel(controls, render, title="GAN samples over training")
 
 
@@ -309,13 +340,20 @@ def discriminator_loss_table(d_real: float, d_fake: float) -> pd.DataFrame:
     dr = torch.tensor([float(d_real)], dtype=torch.float64)
     df = torch.tensor([float(d_fake)], dtype=torch.float64, requires_grad=True)
     rows = []
-    for name, fn in (("correct: −[log D(x) + log(1 − D(G(z)))]",
-                      lambda a, b: -(torch.log(a) + torch.log1p(-b)).mean()),
-                     ("article: −log(D(x) + D(G(z)))", article_discriminator_loss)):
+    for name, fn in (
+        ("correct: −[log D(x) + log(1 − D(G(z)))]", lambda a, b: -(torch.log(a) + torch.log1p(-b)).mean()),
+        ("article: −log(D(x) + D(G(z)))", article_discriminator_loss),
+    ):
         loss = fn(dr, df)
         (grad,) = torch.autograd.grad(loss, df)
-        rows.append({"loss": name, "value": round(loss.item(), 4), "∂L_D/∂D(G(z))": round(grad.item(), 4),
-                     "gradient descent pushes D(G(z))": "down (fakes → fake)" if grad.item() > 0 else "UP (fakes → real)"})
+        rows.append(
+            {
+                "loss": name,
+                "value": round(loss.item(), 4),
+                "∂L_D/∂D(G(z))": round(grad.item(), 4),
+                "gradient descent pushes D(G(z))": "down (fakes → fake)" if grad.item() > 0 else "UP (fakes → real)",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -324,8 +362,10 @@ def discriminator_loss_panel() -> Panel:
 
     Defined in: notebooks/07_gan.ipynb
     """
-    controls = {"d_real": w.FloatSlider(value=0.9, min=0.01, max=0.99, step=0.01, description="D(x)"),
-                "d_fake": w.FloatSlider(value=0.1, min=0.01, max=0.99, step=0.01, description="D(G(z))")}
+    controls = {
+        "d_real": w.FloatSlider(value=0.9, min=0.01, max=0.99, step=0.01, description="D(x)"),
+        "d_fake": w.FloatSlider(value=0.1, min=0.01, max=0.99, step=0.01, description="D(G(z))"),
+    }
     return Panel(controls, discriminator_loss_table, title="The article's L_D against the correct one")
 
 
@@ -334,8 +374,9 @@ def discriminator_loss_panel() -> Panel:
 # ----------------------------------------------------------------------------------------------
 
 
-def gumbel_softmax_sample(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None,
-                          n: int = 1) -> torch.Tensor:
+def gumbel_softmax_sample(
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, n: int = 1
+) -> torch.Tensor:
     """``n`` relaxed one-hot samples (n, V) = softmax((logits + Gumbel noise) / tau), differentiable in logits.
 
     As tau → 0 they become one-hot samples of ``softmax(logits)`` (Jang et al. 2017; Maddison et al. 2017).
@@ -349,7 +390,9 @@ def gumbel_softmax_sample(logits: torch.Tensor, tau: float, generator: torch.Gen
     return F.softmax((logits + gumbel) / tau, dim=-1)
 
 
-def gumbel_softmax_study(logits: torch.Tensor, reward: torch.Tensor, taus, n: int = 4000, seed: int = 0) -> pd.DataFrame:
+def gumbel_softmax_study(
+    logits: torch.Tensor, reward: torch.Tensor, taus, n: int = 4000, seed: int = 0
+) -> pd.DataFrame:
     """Bias and variance of the Gumbel-softmax gradient of E_{token ~ softmax(logits)}[reward[token]].
 
     For each temperature: the mean largest entry of a relaxed sample (1 = one-hot, what real text
@@ -371,7 +414,12 @@ def gumbel_softmax_study(logits: torch.Tensor, reward: torch.Tensor, taus, n: in
         # gradient of y·reward with respect to the logits, one row per sample (what autograd gives):
         # ∂(y·r)/∂logits = y ⊙ (r − y·r) / tau
         grads = y * (reward - (y * reward).sum(-1, keepdim=True)) / tau  # (n, V)
-        rows.append({"tau": tau, "one_hotness": round(float(y.max(-1).values.mean()), 4),
-                     "bias": round(float((grads.mean(0) - exact).norm()), 4),
-                     "variance": round(float(grads.var(0).sum()), 4)})
+        rows.append(
+            {
+                "tau": tau,
+                "one_hotness": round(float(y.max(-1).values.mean()), 4),
+                "bias": round(float((grads.mean(0) - exact).norm()), 4),
+                "variance": round(float(grads.var(0).sum()), 4),
+            }
+        )
     return pd.DataFrame(rows)

@@ -11,14 +11,19 @@ nanoGPT-style (Karpathy 2022), built from the pieces of :mod:`course_lib.attenti
 * Causal self-attention: position t sees positions ≤ t only (Vaswani et al. 2017, §3.2.3).
 * Weight tying: the output projection *is* the token embedding matrix (Press & Wolf 2017).
 * Positions: learned absolute embeddings, as GPT-2 (Radford et al. 2019); ``positions="sinusoidal"``
-  uses the fixed encodings of Vaswani et al. and ``"none"`` none at all (for experiments).
-* Initialisation: N(0, 0.02), residual output projections N(0, 0.02/√(2·n_layer)) (GPT-2).
+  uses the fixed encodings of Vaswani et al., ``"rope"`` rotates queries and keys (Su et al. 2021)
+  and ``"none"`` adds nothing (for experiments).
+* ``norm`` ("pre", "post", "none") and ``residual`` switch the block's LayerNorms and residual
+  connections (notebook 04's ablation); the defaults are GPT-2's.
+* Initialisation: N(0, 0.02), residual output projections (``attn.out_proj``, ``mlp.proj``)
+  N(0, 0.02/√(2·n_layer)) (GPT-2, §2.3).
 * ``use_sdpa=True``: attention by ``F.scaled_dot_product_attention`` (fused kernel); ``False``: the
   manual :func:`course_lib.attention.scaled_dot_product_attention` (same numbers, and weights).
 * ``forward_step(idx, cache)`` processes only the new tokens and keeps each layer's keys and values
   (the key/value cache), so generating token n costs O(n) instead of re-running the whole prefix;
   :func:`course_lib.generate.generate` drives it.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,9 +32,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..attention import LearnedPositionalEncoding, SinusoidalPositionalEncoding, TransformerBlock
+from ..attention import NORMS, LearnedPositionalEncoding, SinusoidalPositionalEncoding, TransformerBlock
+from ..checks import check_int, check_probability, check_token_ids
+from ..errors import ArgumentError, ArgumentTypeError
+from ..nn_utils import eval_mode, make_adamw
 
 Cache = list  # one (k, v) per layer, each (B, n_head, T_cached, n_embd // n_head)
+POSITIONS = ("learned", "sinusoidal", "rope", "none")
 
 
 @dataclass
@@ -38,26 +47,29 @@ class GPTConfig:
 
     Defined in: notebooks/04_attention.ipynb
     """
+
     vocab_size: int = 65
-    block_size: int = 256      # max context (positions)
+    block_size: int = 256  # max context (positions)
     n_layer: int = 4
     n_head: int = 4
     n_embd: int = 128
     dropout: float = 0.0
-    bias: bool = False         # biases in Linear and LayerNorm layers
-    use_sdpa: bool = True      # fused F.scaled_dot_product_attention; False = course_lib.attention's manual path
-    positions: str = "learned"  # "learned" (GPT-2), "sinusoidal" (Vaswani et al.) or "none"
+    bias: bool = False  # biases in Linear and LayerNorm layers
+    use_sdpa: bool = True  # fused F.scaled_dot_product_attention; False = course_lib.attention's manual path
+    positions: str = "learned"  # "learned" (GPT-2), "sinusoidal" (Vaswani et al.), "rope" (Su et al.) or "none"
+    norm: str = "pre"  # "pre" (GPT-2), "post" (Vaswani et al.) or "none"
+    residual: bool = True  # False removes every residual connection (ablation)
 
     def __post_init__(self):
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
-        if self.positions not in ("learned", "sinusoidal", "none"):
-            raise ValueError(f"positions must be 'learned', 'sinusoidal' or 'none', got {self.positions!r}")
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            check_int(getattr(self, name), f"GPTConfig.{name}", min=1)
+        if self.n_embd % self.n_head:
+            raise ArgumentError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+        if self.positions not in POSITIONS:
+            raise ArgumentError(f"positions must be one of {POSITIONS}, got {self.positions!r}")
+        if self.norm not in NORMS:
+            raise ArgumentError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        check_probability(self.dropout, "GPTConfig.dropout", allow_one=False)
 
 
 class GPT(nn.Module):
@@ -73,25 +85,38 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         if not isinstance(config, GPTConfig):
-            raise TypeError(f"GPT expects a GPTConfig, got {type(config).__name__}")
+            raise ArgumentTypeError(f"GPT expects a GPTConfig, got {type(config).__name__}")
         self.config = c = config
         self.wte = nn.Embedding(c.vocab_size, c.n_embd)
         if c.positions == "learned":
             self.wpe = LearnedPositionalEncoding(c.block_size, c.n_embd)
         elif c.positions == "sinusoidal":
             self.wpe = SinusoidalPositionalEncoding(c.block_size, c.n_embd)
-        else:
+        else:  # "rope" rotates inside attention; "none" adds nothing
             self.wpe = None
         self.drop = nn.Dropout(c.dropout)
-        self.blocks = nn.ModuleList([TransformerBlock(c.n_embd, c.n_head, dropout=c.dropout, bias=c.bias,
-                                                      use_sdpa=c.use_sdpa) for _ in range(c.n_layer)])
-        self.ln_f = nn.LayerNorm(c.n_embd, bias=c.bias)
+        self.blocks = nn.ModuleList(
+            [
+                TransformerBlock(
+                    c.n_embd,
+                    c.n_head,
+                    dropout=c.dropout,
+                    bias=c.bias,
+                    use_sdpa=c.use_sdpa,
+                    norm=c.norm,
+                    residual=c.residual,
+                    rope=c.positions == "rope",
+                )
+                for _ in range(c.n_layer)
+            ]
+        )
+        self.ln_f = nn.LayerNorm(c.n_embd, bias=c.bias) if c.norm != "none" else nn.Identity()
         self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying: one (V, C) matrix reads and writes tokens
         self.apply(self._init_weights)
-        for name, p in self.named_parameters():
-            if name.endswith("attn.out_proj.weight") or name.endswith("mlp.2.weight"):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * c.n_layer))
+        for block in self.blocks:  # GPT-2: scale the projections that write into the residual stream
+            for proj in (block.attn.out_proj, block.mlp.proj):
+                nn.init.normal_(proj.weight, mean=0.0, std=0.02 / math.sqrt(2 * c.n_layer))
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -115,18 +140,20 @@ class GPT(nn.Module):
 
     def _check_ids(self, idx: torch.Tensor, offset: int = 0) -> None:
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-            raise ValueError("idx must be a LongTensor of token ids with shape (B, T), got "
-                             f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}")
+            raise ArgumentError(
+                "idx must be a LongTensor of token ids with shape (B, T), got "
+                f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}"
+            )
         T = idx.size(1)
         if T == 0:
-            raise ValueError("idx is empty: give at least one token, shape (B, T) with T >= 1")
+            raise ArgumentError("idx is empty: give at least one token, shape (B, T) with T >= 1")
         if offset + T > self.config.block_size:
             where = f" after {offset} cached tokens" if offset else ""
-            raise ValueError(f"sequence of length {T}{where} exceeds block_size={self.config.block_size}: "
-                             f"crop the context to the last {self.config.block_size - offset} tokens")
-        if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(f"token ids must be in 0..{self.config.vocab_size - 1} (vocab_size), "
-                             f"got min {idx.min().item()} and max {idx.max().item()}")
+            raise ArgumentError(
+                f"sequence of length {T}{where} exceeds block_size={self.config.block_size}: "
+                f"crop the context to the last {self.config.block_size - offset} tokens"
+            )
+        check_token_ids(idx, "idx", self.config.vocab_size)
 
     def _embed(self, idx: torch.Tensor, offset: int) -> torch.Tensor:
         x = self.wte(idx)  # (B, T, C)
@@ -152,10 +179,12 @@ class GPT(nn.Module):
         past = 0
         if cache is not None:
             if len(cache) != len(self.blocks):
-                raise ValueError(f"cache must hold one (k, v) pair per layer ({len(self.blocks)}), got {len(cache)}")
+                raise ArgumentError(f"cache must hold one (k, v) pair per layer ({len(self.blocks)}), got {len(cache)}")
             past = cache[0][0].size(2)
             if cache[0][0].size(0) != idx.size(0):
-                raise ValueError(f"cache batch size {cache[0][0].size(0)} does not match idx batch size {idx.size(0)}")
+                raise ArgumentError(
+                    f"cache batch size {cache[0][0].size(0)} does not match idx batch size {idx.size(0)}"
+                )
         self._check_ids(idx, offset=past)
         x = self._embed(idx, past)  # (B, t, C)
         new_cache = []
@@ -172,14 +201,12 @@ class GPT(nn.Module):
         in eval mode (no dropout).
         """
         self._check_ids(idx)
-        was_training = self.training
-        self.eval()
-        x = self._embed(idx, 0)
         maps = []
-        for block in self.blocks:
-            x, w, _ = block(x, causal=True, need_weights=True)
-            maps.append(w)  # (B, H, T, T)
-        self.train(was_training)
+        with eval_mode(self):
+            x = self._embed(idx, 0)
+            for block in self.blocks:
+                x, w, _ = block(x, causal=True, need_weights=True)
+                maps.append(w)  # (B, H, T, T)
         return maps
 
     def num_params(self, non_embedding: bool = False) -> int:
@@ -191,14 +218,11 @@ class GPT(nn.Module):
                 n -= self.wpe.weight.numel()
         return n
 
-    def configure_optimizer(self, lr: float = 1e-3, weight_decay: float = 0.1,
-                            betas: tuple[float, float] = (0.9, 0.99)) -> torch.optim.AdamW:
-        """AdamW with weight decay on the 2-D weight matrices only (not on biases, LayerNorm gains)."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        decay = [p for p in params if p.dim() >= 2]
-        no_decay = [p for p in params if p.dim() < 2]
-        return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                                  {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas)
+    def configure_optimizer(
+        self, lr: float = 1e-3, weight_decay: float = 0.1, betas: tuple[float, float] = (0.9, 0.99)
+    ) -> torch.optim.AdamW:
+        """AdamW with weight decay on the 2-D weight matrices only (:func:`course_lib.nn_utils.make_adamw`)."""
+        return make_adamw(self, lr=lr, weight_decay=weight_decay, betas=betas)
 
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, **kwargs) -> torch.Tensor:

@@ -13,6 +13,7 @@ so each new character costs one LSTM step instead of re-reading the whole text.
 References: Hochreiter & Schmidhuber 1997 (LSTM); Graves 2013, "Generating Sequences With
 Recurrent Neural Networks"; Karpathy 2015, "The Unreasonable Effectiveness of RNNs" (char-rnn).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -29,10 +30,10 @@ class LSTMConfig:
     """
 
     vocab_size: int = 65
-    n_embd: int = 64        # embedding size
+    n_embd: int = 64  # embedding size
     hidden_size: int = 256  # LSTM state size
     n_layer: int = 1
-    dropout: float = 0.0    # between LSTM layers and before the output layer
+    dropout: float = 0.0  # between LSTM layers and before the output layer
 
     def __post_init__(self):
         for name in ("vocab_size", "n_embd", "hidden_size", "n_layer"):
@@ -60,8 +61,13 @@ class LSTMLM(nn.Module):
             raise TypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
-        self.lstm = nn.LSTM(config.n_embd, config.hidden_size, num_layers=config.n_layer, batch_first=True,
-                            dropout=config.dropout if config.n_layer > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            config.n_embd,
+            config.hidden_size,
+            num_layers=config.n_layer,
+            batch_first=True,
+            dropout=config.dropout if config.n_layer > 1 else 0.0,
+        )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
         self._init_weights()
@@ -74,7 +80,7 @@ class LSTMLM(nn.Module):
                 h = self.config.hidden_size
                 with torch.no_grad():
                     p.zero_()
-                    p[h:2 * h].fill_(1.0)
+                    p[h : 2 * h].fill_(1.0)
             elif name.startswith("bias_hh"):
                 nn.init.zeros_(p)
         # a small output layer: the initial prediction is close to uniform, loss ≈ ln(V)
@@ -83,11 +89,14 @@ class LSTMLM(nn.Module):
 
     def _check_idx(self, idx: torch.Tensor) -> None:
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-            raise ValueError(f"idx must be a LongTensor of token ids with shape (B, T), got "
-                             f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}")
+            raise ValueError(
+                f"idx must be a LongTensor of token ids with shape (B, T), got "
+                f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}"
+            )
         if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(f"token ids must be in 0..{self.config.vocab_size - 1}, "
-                             f"got {int(idx.min())}..{int(idx.max())}")
+            raise ValueError(
+                f"token ids must be in 0..{self.config.vocab_size - 1}, got {int(idx.min())}..{int(idx.max())}"
+            )
 
     def forward_step(self, idx: torch.Tensor, state=None):
         """Read ``idx`` (B, t) after ``state`` (None = start of text); return logits (B, t, V) and the new state.

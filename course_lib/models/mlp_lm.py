@@ -8,6 +8,7 @@ Model", JMLR 3 (2003). Like an n-gram model it predicts the next token from the 
 prediction is a smooth function of those vectors, so contexts never seen in training still get
 sensible predictions from similar ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,10 +24,11 @@ class MLPLMConfig:
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+
     vocab_size: int = 65
-    context: int = 8      # tokens of history the model sees (an order-(context+1) model)
-    n_embd: int = 24      # embedding size per token
-    n_hidden: int = 256   # hidden layer width
+    context: int = 8  # tokens of history the model sees (an order-(context+1) model)
+    n_embd: int = 24  # embedding size per token
+    n_hidden: int = 256  # hidden layer width
 
 
 class MLPLanguageModel(nn.Module):
@@ -53,8 +55,8 @@ class MLPLanguageModel(nn.Module):
             raise ValueError(f"token ids must be in 0..{self.config.vocab_size - 1}")
         B, T = idx.shape
         c = self.config.context
-        padded = F.pad(idx, (c - 1, 0), value=0)               # (B, T + c - 1)
-        windows = padded.unfold(1, c, 1)                         # (B, T, c): tokens t-c+1 .. t
+        padded = F.pad(idx, (c - 1, 0), value=0)  # (B, T + c - 1)
+        windows = padded.unfold(1, c, 1)  # (B, T, c): tokens t-c+1 .. t
         e = self.embed(windows).reshape(B, T, c * self.config.n_embd)  # (B, T, c*E)
-        h = torch.tanh(self.hidden(e))                           # (B, T, H)
-        return self.out(h)                                       # (B, T, V)
+        h = torch.tanh(self.hidden(e))  # (B, T, H)
+        return self.out(h)  # (B, T, V)

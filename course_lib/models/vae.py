@@ -13,6 +13,7 @@ References:
 * Y. Burda, R. Grosse, R. Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016
   (the "active units" measure of how many latent dimensions are used).
 """
+
 from __future__ import annotations
 
 import html
@@ -57,14 +58,16 @@ class ToyVAEConfig:
 
     Defined in: notebooks/06_vae.ipynb
     """
+
     data_dim: int = 2
     latent_dim: int = 2
     hidden: int = 64
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                         nn.Linear(hidden, n_out))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out)
+    )
 
 
 class ToyVAE(nn.Module):
@@ -114,9 +117,17 @@ def toy_vae_loss(model: ToyVAE, batch: dict) -> dict:
     return out
 
 
-def train_toy_vae(x: torch.Tensor, beta: float = 1.0, steps: int = 1000, batch_size: int = 256, seed: int = 0,
-                  encoder_weight: float = 0.0, lr: float = 3e-3, config: ToyVAEConfig = ToyVAEConfig(),
-                  progress: bool = True):
+def train_toy_vae(
+    x: torch.Tensor,
+    beta: float = 1.0,
+    steps: int = 1000,
+    batch_size: int = 256,
+    seed: int = 0,
+    encoder_weight: float = 0.0,
+    lr: float = 3e-3,
+    config: ToyVAEConfig = ToyVAEConfig(),
+    progress: bool = True,
+):
     """Train a :class:`ToyVAE` on the rows of ``x`` with :func:`course_lib.train.train`; returns ``(model, history)``.
 
     Defined in: notebooks/06_vae.ipynb
@@ -130,8 +141,16 @@ def train_toy_vae(x: torch.Tensor, beta: float = 1.0, steps: int = 1000, batch_s
         idx = torch.randint(len(x), (batch_size,), generator=g)
         return {"x": x[idx], "beta": beta, "encoder_weight": encoder_weight}
 
-    hist = train(model, get_batch, toy_vae_loss, opt, steps, log_every=max(1, steps // 20), progress=progress,
-                 desc=f"toy VAE β={beta:g}" + (f" +λ‖x−z‖² (λ={encoder_weight:g})" if encoder_weight else ""))
+    hist = train(
+        model,
+        get_batch,
+        toy_vae_loss,
+        opt,
+        steps,
+        log_every=max(1, steps // 20),
+        progress=progress,
+        desc=f"toy VAE β={beta:g}" + (f" +λ‖x−z‖² (λ={encoder_weight:g})" if encoder_weight else ""),
+    )
     model.eval()
     return model, hist
 
@@ -152,9 +171,17 @@ def summarize_toy_vae(model: ToyVAE, x: torch.Tensor, t: torch.Tensor, n_prior: 
     parts = vae_loss(model.decode(z), x, mu, logvar, beta=1.0)
     prior = model.decode(torch.randn(n_prior, model.config.latent_dim, generator=g))
     near = (torch.cdist(prior, x).min(dim=1).values < 0.5).float().mean().item()
-    return {"x": x.numpy(), "t": t.numpy(), "recon": model.decode(mu).numpy(), "mu": mu.numpy(),
-            "prior": prior.numpy(), "recon_nll": parts["recon"].item(), "kl": parts["kl"].item(),
-            "neg_elbo": parts["loss"].item(), "prior_near_data": near}
+    return {
+        "x": x.numpy(),
+        "t": t.numpy(),
+        "recon": model.decode(mu).numpy(),
+        "mu": mu.numpy(),
+        "prior": prior.numpy(),
+        "recon_nll": parts["recon"].item(),
+        "kl": parts["kl"].item(),
+        "neg_elbo": parts["loss"].item(),
+        "prior_near_data": near,
+    }
 
 
 def plot_toy_vae(summary: dict, title: str = ""):
@@ -179,8 +206,13 @@ def plot_toy_vae(summary: dict, title: str = ""):
         ax.set_ylim(-5, 5)
     for ax in axes:
         ax.set_aspect("equal", adjustable="box")
-    fig.suptitle(title or (f"recon −log p(x|z) = {s['recon_nll']:.2f}, KL = {s['kl']:.2f}, "
-                           f"−ELBO = {s['neg_elbo']:.2f} nats; prior samples near data: {s['prior_near_data']:.0%}"))
+    fig.suptitle(
+        title
+        or (
+            f"recon −log p(x|z) = {s['recon_nll']:.2f}, KL = {s['kl']:.2f}, "
+            f"−ELBO = {s['neg_elbo']:.2f} nats; prior samples near data: {s['prior_near_data']:.0%}"
+        )
+    )
     fig.tight_layout()
     return fig
 
@@ -198,8 +230,11 @@ def beta_panel(summaries: dict[float, dict]) -> Panel:
         if beta not in summaries:
             raise InputError(f"β = {beta} was not precomputed; choose one of {betas}")
         s = summaries[beta]
-        return plot_toy_vae(s, title=f"β = {beta:g}: recon {s['recon_nll']:.2f} nats, KL {s['kl']:.2f} nats, "
-                                     f"prior samples near data {s['prior_near_data']:.0%}")
+        return plot_toy_vae(
+            s,
+            title=f"β = {beta:g}: recon {s['recon_nll']:.2f} nats, KL {s['kl']:.2f} nats, "
+            f"prior samples near data {s['prior_near_data']:.0%}",
+        )
 
     slider = w.SelectionSlider(options=betas, value=betas[len(betas) // 2], description="β", continuous_update=False)
     return Panel({"beta": slider}, render, title="β-VAE: reconstruction against KL")
@@ -220,6 +255,7 @@ class SentenceVAEConfig:
 
     Defined in: notebooks/06_vae.ipynb
     """
+
     vocab_size: int
     emb_dim: int = 64
     hidden: int = 128
@@ -246,7 +282,9 @@ class SentenceVAE(nn.Module):
     def __init__(self, config: SentenceVAEConfig):
         super().__init__()
         if config.rnn not in ("gru", "lstm") or config.encoder not in ("rnn", "mean"):
-            raise ValueError(f"rnn must be 'gru' or 'lstm' and encoder 'rnn' or 'mean', got {config.rnn!r}, {config.encoder!r}")
+            raise ValueError(
+                f"rnn must be 'gru' or 'lstm' and encoder 'rnn' or 'mean', got {config.rnn!r}, {config.encoder!r}"
+            )
         if not 0.0 <= config.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {config.word_dropout}")
         self.config = config
@@ -381,13 +419,27 @@ def sentence_vae_metrics(model: SentenceVAE, data: dict, generator_seed: int = 0
     parts = vae_loss(logits, data["tgt"], mu, logvar, beta=1.0, kind="categorical")
     model.train(was)
     active = int((mu.var(dim=0) > 0.01).sum())
-    return {"val_recon": parts["recon"].item(), "val_kl": parts["kl"].item(),
-            "val_neg_elbo": parts["loss"].item(), "active_units": active}
+    return {
+        "val_recon": parts["recon"].item(),
+        "val_kl": parts["kl"].item(),
+        "val_neg_elbo": parts["loss"].item(),
+        "active_units": active,
+    }
 
 
-def train_sentence_vae(config: SentenceVAEConfig, train_data: dict, val_data: dict, steps: int,
-                       anneal_steps: int = 0, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
-                       eval_every: int | None = None, desc: str = "sentence VAE", progress: bool = True):
+def train_sentence_vae(
+    config: SentenceVAEConfig,
+    train_data: dict,
+    val_data: dict,
+    steps: int,
+    anneal_steps: int = 0,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    seed: int = 0,
+    eval_every: int | None = None,
+    desc: str = "sentence VAE",
+    progress: bool = True,
+):
     """Train a :class:`SentenceVAE` with :func:`course_lib.train.train`; returns ``(model, history)``.
 
     ``anneal_steps`` > 0 turns on linear KL annealing (:func:`kl_anneal_weight`); word dropout is in ``config``.
@@ -402,12 +454,26 @@ def train_sentence_vae(config: SentenceVAEConfig, train_data: dict, val_data: di
 
     def get_batch(step):
         idx = torch.randint(n, (batch_size,), generator=g)
-        return {"enc": train_data["enc"][idx], "dec": train_data["dec"][idx], "tgt": train_data["tgt"][idx],
-                "beta": kl_anneal_weight(step, anneal_steps)}
+        return {
+            "enc": train_data["enc"][idx],
+            "dec": train_data["dec"][idx],
+            "tgt": train_data["tgt"][idx],
+            "beta": kl_anneal_weight(step, anneal_steps),
+        }
 
-    hist = train(model, get_batch, sentence_vae_loss, opt, steps, eval_every=eval_every or max(1, steps // 10),
-                 eval_fn=lambda m: sentence_vae_metrics(m, val_data), grad_clip=5.0,
-                 log_every=max(1, steps // 40), progress=progress, desc=desc)
+    hist = train(
+        model,
+        get_batch,
+        sentence_vae_loss,
+        opt,
+        steps,
+        eval_every=eval_every or max(1, steps // 10),
+        eval_fn=lambda m: sentence_vae_metrics(m, val_data),
+        grad_clip=5.0,
+        log_every=max(1, steps // 40),
+        progress=progress,
+        desc=desc,
+    )
     model.eval()
     return model, hist
 
@@ -416,11 +482,13 @@ def _known_ids(model: SentenceVAE, tok: WordTokenizer, sentence: str, what: str)
     text = require_text(sentence, what)
     words = word_split(text, lower=tok.lower)
     if not words:
-        raise InputError(f"{what} has no words; type a short English sentence such as \"Tom is happy.\"")
+        raise InputError(f'{what} has no words; type a short English sentence such as "Tom is happy."')
     unknown = [wd for wd in words if wd not in tok.stoi]
     if len(unknown) == len(words):
-        raise InputError(f"none of the words of {text!r} is in the vocabulary of {tok.vocab_size} words; "
-                         "try a short everyday sentence (\"I am hungry.\")")
+        raise InputError(
+            f"none of the words of {text!r} is in the vocabulary of {tok.vocab_size} words; "
+            'try a short everyday sentence ("I am hungry.")'
+        )
     ids = tok.encode(text)
     return torch.tensor([ids + [tok.eos_id]]), unknown  # (1, T)
 
@@ -445,12 +513,14 @@ def decode_latent(model: SentenceVAE, tok: WordTokenizer, z: torch.Tensor, max_l
     return [tok.decode(ids) for ids in model.greedy(z, max_len=max_len)]
 
 
-def interpolation_panel(model: SentenceVAE, tok: WordTokenizer, a: str = "I am happy.",
-                        b: str = "Tom went home.", n_steps: int = 8) -> Panel:
+def interpolation_panel(
+    model: SentenceVAE, tok: WordTokenizer, a: str = "I am happy.", b: str = "Tom went home.", n_steps: int = 8
+) -> Panel:
     """Two sentences and a slider α: decode z = (1 − α)·mu(a) + α·mu(b) greedily; the whole path is listed.
 
     Defined in: notebooks/06_vae.ipynb
     """
+
     def render(a, b, alpha):
         enc_a, unk_a = _known_ids(model, tok, a, "a first sentence")
         enc_b, unk_b = _known_ids(model, tok, b, "a second sentence")
@@ -468,10 +538,11 @@ def interpolation_panel(model: SentenceVAE, tok: WordTokenizer, a: str = "I am h
             note = f"<p><i>not in the vocabulary (read as &lt;unk&gt;): {html.escape(', '.join(unk_a + unk_b))}</i></p>"
         return HTML(f"<ul>{''.join(rows)}</ul>{note}")
 
-    controls = {"a": w.Text(value=a, description="sentence A", continuous_update=False),
-                "b": w.Text(value=b, description="sentence B", continuous_update=False),
-                "alpha": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="α",
-                                       continuous_update=False)}
+    controls = {
+        "a": w.Text(value=a, description="sentence A", continuous_update=False),
+        "b": w.Text(value=b, description="sentence B", continuous_update=False),
+        "alpha": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="α", continuous_update=False),
+    }
     return Panel(controls, render, title="Interpolating between two sentences in latent space")
 
 

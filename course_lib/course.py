@@ -1,0 +1,136 @@
+"""The course map: one list of the notebooks, the article sections each teaches, and what you build.
+
+Defined in: notebooks/00_start_here.ipynb
+
+It is the only copy: notebook 00 shows it, ``tools/sync_readme.py`` writes the README's course map
+from it (with the measured times from ``docs/notebook_budget.csv``), and the facilitator kit and the
+errata point at its notebooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import NOTEBOOKS_DIR
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """One notebook of the course: file stem, the article sections it teaches, what a learner builds.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+
+    stem: str
+    sections: str
+    builds: str
+    budget_full_s: int = 180  # full mode on 2 cores
+
+    @property
+    def path(self):
+        return NOTEBOOKS_DIR / f"{self.stem}.ipynb"
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+
+COURSE: tuple[Notebook, ...] = (
+    Notebook(
+        "00_start_here", "—", "the tour: fast/full mode, widgets, progress bars, the environment check, the errata"
+    ),
+    Notebook(
+        "01_background_ngram", "§1 背景介绍", "Kneser–Ney character n-grams (n = 0…8), the baseline; a first neural LM"
+    ),
+    Notebook(
+        "02_word_embeddings", "§2.1 词汇嵌入, §4.1.1", "skip-gram with negative sampling, PPMI-SVD, compared with GloVe"
+    ),
+    Notebook(
+        "03_context_representation",
+        "§2.2 上下文表示, §4.1.2, §6.4 情感分析",
+        "mean/max/attention pooling; a sentiment classifier",
+    ),
+    Notebook(
+        "04_attention",
+        "§2.3 注意力机制, §7.3",
+        "attention, multi-head, the Transformer's parts, a GPT, the KV cache",
+    ),
+    Notebook(
+        "05_text_generation",
+        "§2.4 文本生成, §5 项目实践, §6.2",
+        "the article's program, its defects fixed; LSTM vs GPT; training dynamics; sampling",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "06_vae",
+        "§3.2.1, §4.1.3.1, §4.2.1, §4.3 (VAE)",
+        "ELBO vs the article's losses; reparameterisation; a sentence VAE",
+    ),
+    Notebook(
+        "07_gan",
+        "§3.2.2, §4.1.3.2, §4.2.2, §3.3 (GAN)",
+        "the article's GAN losses vs the correct ones; mode collapse",
+    ),
+    Notebook(
+        "08_translation",
+        "§6.1 机器翻译",
+        "GRU encoder–decoder with and without attention, a GPT translating by continuation; BLEU",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "09_question_answering",
+        "§6.3 问答系统",
+        "LSTM reader, end-to-end memory network, Transformer reader on bAbI",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "10_recommendation",
+        "§6.5 内容推荐",
+        "popularity, item-kNN, item2vec, BPR matrix factorisation, SASRec on MovieLens",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "11_pretraining_finetuning",
+        "§8.1 预训练模型, §8.2, §9.3, §7.3 BERT",
+        "BPE, GPT and BERT pretraining, fine-tuning, linear probes and LoRA",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "12_scale_privacy_interpretability",
+        "§8 总结：未来发展趋势与挑战",
+        "a scaling law, data-parallel training, quantisation, canaries and DP-SGD, probes",
+        budget_full_s=300,
+    ),
+    Notebook(
+        "13_review",
+        "§7 工具和资源推荐, §9 附录：常见问题与解答",
+        "the FAQ answered from measurements, quizzes, papers, the errata",
+    ),
+)
+
+
+def notebook(stem_or_number: str | int) -> Notebook:
+    """The :class:`Notebook` with this stem (``"04_attention"``) or number (``4`` or ``"04"``).
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    key = f"{stem_or_number:02d}" if isinstance(stem_or_number, int) else str(stem_or_number)
+    for nb in COURSE:
+        if nb.stem == key or nb.stem.split("_", 1)[0] == key:
+            return nb
+    raise KeyError(f"no notebook {stem_or_number!r} in the course map; known: {[n.stem for n in COURSE]}")
+
+
+def course_table():
+    """The course map as a DataFrame (notebook, article sections, what you build, whether it exists yet).
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"notebook": nb.stem, "article sections": nb.sections, "what you build": nb.builds, "ready": nb.exists}
+            for nb in COURSE
+        ]
+    )

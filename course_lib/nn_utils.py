@@ -1,0 +1,61 @@
+"""Small helpers every model and training script shares: evaluation mode, AdamW groups, parameter counts.
+
+Defined in: notebooks/01_background_ngram.ipynb
+
+They live here, below the models and the training loop, so that a model file can use them without
+importing the training loop, widgets or plots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``with eval_mode(model):`` switches dropout off and restores the previous mode afterwards.
+
+    The mode is restored even when the body raises, so an interrupted evaluation never leaves a
+    model in the wrong mode for training.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def make_adamw(
+    model: nn.Module,
+    lr: float = 1e-3,
+    weight_decay: float = 0.1,
+    betas: tuple[float, float] = (0.9, 0.99),
+    **kwargs,
+) -> torch.optim.AdamW:
+    """AdamW with weight decay on weight matrices and embeddings only (not biases or LayerNorm gains).
+
+    The rule of nanoGPT and GPT-2: decay every parameter with 2 or more dimensions. Other keyword
+    arguments (``foreach``, ``fused`` …) go to ``torch.optim.AdamW``.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, **kwargs)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (a tied weight counted once).
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
