@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_float, check_int, check_mask, check_probability, check_tensor
 from .errors import ArgumentError, ArgumentTypeError
+
+if TYPE_CHECKING:  # for annotations only: importing the GPT must not load pandas
+    import pandas as pd
 
 # ----------------------------------------------------------------------------- core operation
 
@@ -175,6 +178,8 @@ def softmax_saturation(
 
     Defined in: notebooks/04_attention.ipynb
     """
+    import pandas as pd  # only here: importing the GPT must not load pandas
+
     if not dims or any(int(d) < 1 for d in dims):
         raise ValueError(f"dims must be positive widths, got {list(dims)}")
     rows = []
@@ -509,6 +514,8 @@ def head_pattern_scores(
 
     Defined in: notebooks/04_attention.ipynb
     """
+    import pandas as pd  # only here: importing the GPT must not load pandas
+
     if not maps:
         raise ValueError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
     rows = []

@@ -27,6 +27,7 @@ import torch
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
 from .models.lstm_lm import LSTMLM, LSTMConfig
+from .nn_utils import make_adamw
 from .train import (
     CheckpointError,
     cosine_schedule,
@@ -40,7 +41,7 @@ from .train import (
 #: Training recipes. Both models see the same characters: steps × batch_size × block_size.
 RECIPES = {
     "lstm": {
-        "model": {"n_embd": 64, "hidden_size": 384, "n_layer": 1, "dropout": 0.0},
+        "model": {"n_embd": 64, "n_hidden": 384, "n_layer": 1, "dropout": 0.0},
         "steps": 1600,
         "batch_size": 12,
         "block_size": 64,
@@ -103,16 +104,6 @@ def _model_config(model) -> dict:
     return asdict(model.config)
 
 
-def _optimizer(model, lr: float, weight_decay: float):
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr,
-        betas=(0.9, 0.99),
-    )
-
-
 def train_char_lm(
     kind: str,
     steps: int | None = None,
@@ -142,13 +133,13 @@ def train_char_lm(
         recipe["steps"] = int(steps)
     tok, train_ids, val_ids = data if data is not None else shakespeare_char_data()
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     model = build_model(kind, tok.vocab_size, recipe["block_size"], **recipe["model"])
-    opt = _optimizer(model, recipe["lr"], recipe["weight_decay"])
+    opt = make_adamw(model, lr=recipe["lr"], weight_decay=recipe["weight_decay"])
     B, T = recipe["batch_size"], recipe["block_size"]
 
     def get_batch(step):
-        return get_lm_batch(train_ids, T, B, generator=gen)  # x, y: (B, T)
+        return get_lm_batch(train_ids, T, B, generator=generator)  # x, y: (B, T)
 
     def loss_fn(model, batch):
         x, y = batch

@@ -143,7 +143,7 @@ def update_checksums(paths: Iterable[str | Path], sums_file: str | Path = SHA256
 def load_text(path: str | Path) -> str:
     """Verify and read a UTF-8 text file from ``data/``.
 
-    Defined in: notebooks/00_start_here.ipynb
+    Defined in: notebooks/03_context_representation.ipynb
     """
     p = verify_file(path)
     return p.read_text(encoding="utf-8")
@@ -342,7 +342,7 @@ def word_split(text: str, lower: bool = True) -> list[str]:
     A word is a run of letters or digits in any script (``"café"`` stays one word), with inner
     apostrophes; every other non-space character is a token of its own.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/03_context_representation.ipynb
     """
     check_text(text, "text")
     if lower:

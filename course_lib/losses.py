@@ -224,3 +224,15 @@ def article_generator_loss(d_real: torch.Tensor) -> torch.Tensor:
     """
     _check_prob(d_real, "d_real")
     return -torch.log(d_real).mean()
+
+
+def kl_anneal_weight(step: int, anneal_steps: int) -> float:
+    """KL weight β for KL annealing: rises linearly from 0 to 1 over ``anneal_steps``, then stays 1.
+
+    ``anneal_steps=0`` means no annealing (β = 1 from the first step).
+
+    Defined in: notebooks/06_vae.ipynb
+    """
+    if anneal_steps <= 0:
+        return 1.0
+    return min(1.0, step / anneal_steps)

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import require_text
+from .errors import InputError
+
 
 @dataclass
 class _Table:
@@ -239,8 +242,6 @@ def ngram_sample_text(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    from .widgets import InputError, require_text
-
     prompt = require_text(prompt, "a prompt (a few characters to continue)")
     unknown = tokenizer.unknown(prompt)
     if unknown:
@@ -252,27 +253,3 @@ def ngram_sample_text(
         raise InputError(f"No model of order {n}; choose one of {sorted(models)}.")
     ids = models[n].sample(tokenizer.encode(prompt), int(length), temperature=float(temperature), seed=int(seed))
     return prompt + tokenizer.decode(ids)
-
-
-def ngram_sampler_panel(models: dict, tokenizer):
-    """A widget: choose the order n, the temperature, a prompt and a length; read the sample.
-
-    Defined in: notebooks/01_background_ngram.ipynb
-    """
-    import ipywidgets as w
-
-    from .widgets import Panel
-
-    orders = sorted(models)
-    controls = {
-        "prompt": w.Text(value="ROMEO:\n", description="prompt", continuous_update=False),
-        "n": w.SelectionSlider(options=orders, value=orders[len(orders) // 2], description="order n"),
-        "temperature": w.FloatSlider(
-            value=1.0, min=0.1, max=2.0, step=0.1, description="temperature", continuous_update=False
-        ),
-        "length": w.IntSlider(value=200, min=20, max=600, step=20, description="length", continuous_update=False),
-        "seed": w.IntText(value=0, description="seed"),
-    }
-    return Panel(
-        controls, lambda **v: ngram_sample_text(models, tokenizer, **v), title="Sample from a character n-gram model"
-    )

@@ -106,7 +106,7 @@ def heatmap(
 
     ``annot`` defaults to True for matrices up to 12×12.
 
-    Defined in: notebooks/00_start_here.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     m = np.asarray(matrix.detach().cpu() if hasattr(matrix, "detach") else matrix, dtype=float)
     if m.ndim != 2:
@@ -180,7 +180,7 @@ def bar_with_errors(
 ):
     """A bar plot of a results table, with error bars from column ``err`` (e.g. a 95% CI half-width).
 
-    Defined in: notebooks/00_start_here.ipynb
+    Defined in: notebooks/03_context_representation.ipynb
     """
     ax = _ax(ax)
     sns.barplot(data=table, x=x, y=y, hue=hue, ax=ax, errorbar=None)

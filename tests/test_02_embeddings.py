@@ -7,6 +7,7 @@ import torch
 
 from course_lib import embeddings as E
 from course_lib.data import load_shakespeare
+from course_lib.labs import embeddings as LE
 
 
 def test_skipgram_loss_matches_hand_computation():
@@ -121,7 +122,7 @@ def _models():
 
 
 def test_neighbours_panel_inputs():
-    panel = E.neighbours_panel(_models(), word="king", k=2)
+    panel = LE.neighbours_panel(_models(), word="king", k=2)
     assert panel.error is None and list(panel.result["A"]) == ["queen", "day"]
     panel.controls["word"].value = "  "
     assert panel.error and "Type a word" in panel.text
@@ -133,11 +134,11 @@ def test_neighbours_panel_inputs():
 
 def test_scatter_and_analogy_panels():
     groups = {"royal": ["king", "queen"], "time": ["night", "day", "tomorrow"]}
-    panel = E.scatter_panel(_models(), groups, chosen=["royal", "time"])
+    panel = LE.scatter_panel(_models(), groups, chosen=["royal", "time"])
     assert panel.error is None and panel.text.startswith("[figure]")
     panel.controls["chosen"].value = ()
     assert panel.error and "Pick at least one" in panel.text
-    ap = E.analogy_panel(_models(), a="king", b="queen", c="night")
+    ap = LE.analogy_panel(_models(), a="king", b="queen", c="night")
     assert ap.error is None and ap.result["A"][0].startswith("day")
     ap.controls["c"].value = "nihgt"
     assert ap.error and "night" in ap.text

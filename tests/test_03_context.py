@@ -5,6 +5,7 @@ import torch
 
 from course_lib import sentiment as S
 from course_lib.embeddings import load_glove
+from course_lib.labs.context import sentence_panel
 from course_lib.pooling import AttentionPooling, max_pool, mean_pool
 
 
@@ -134,7 +135,7 @@ def test_sentence_panel_inputs_and_summary():
         "mean": (S.make_classifier("mean", tok, seed=0), tok),
         "bilstm": (S.make_classifier("bilstm", tok, seed=0), tok),
     }
-    panel = S.sentence_panel(models, sentence="good food xyz")
+    panel = sentence_panel(models, sentence="good food xyz")
     assert panel.error is None and ("positive" in panel.text or "negative" in panel.text)
     assert "xyz" in panel.text and "not in the vocabulary" in panel.result
     panel.controls["model"].value = "bilstm"

@@ -14,6 +14,7 @@ matplotlib.use("agg")
 from course_lib import attention as A  # noqa: E402
 from course_lib.data import CharTokenizer  # noqa: E402
 from course_lib.generate import generate  # noqa: E402
+from course_lib.labs import attention as LA  # noqa: E402
 from course_lib.models.gpt import GPT, GPTConfig  # noqa: E402
 from course_lib.widgets import InputError  # noqa: E402
 
@@ -89,7 +90,7 @@ def test_clear_errors_for_bad_shapes():
         A.scaled_dot_product_attention(q, k, v, mask=torch.ones(4, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="bool tensor"):
         A.scaled_dot_product_attention(q, k, v, mask=torch.ones(3, 5))
-    with pytest.raises(ValueError, match=r"\(B, T, d_model=8\)"):
+    with pytest.raises(ValueError, match=r"\(B, T, n_embd=8\)"):
         A.MultiHeadAttention(8, 2)(torch.randn(2, 3, 6))
     with pytest.raises(ValueError, match="divisible"):
         A.MultiHeadAttention(10, 3)
@@ -164,7 +165,7 @@ def test_positional_encodings():
     # PE[t]·PE[t+k] depends on the offset k only
     dots = (pe[:-5] * pe[5:]).sum(-1)
     assert dots.std() < 1e-4
-    with pytest.raises(ValueError, match="even d_model"):
+    with pytest.raises(ValueError, match="n_embd must be even"):
         A.sinusoidal_positions(5, 7)
     learned = A.LearnedPositionalEncoding(8, 4)
     x = torch.zeros(1, 3, 4)
@@ -261,6 +262,17 @@ def test_gpt_is_causal_by_perturbation():
         assert (a[:, t + 1 :] - b[:, t + 1 :]).abs().max() > 1e-4
 
 
+def test_gpt2_scaled_initialisation_of_residual_projections():
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(vocab_size=50, block_size=16, n_layer=8, n_head=4, n_embd=256))
+    scaled = 0.02 / math.sqrt(2 * 8)
+    for block in m.blocks:
+        for proj in (block.attn.out_proj, block.mlp.proj):  # they write into the residual stream
+            assert proj.weight.std().item() == pytest.approx(scaled, rel=0.05)
+        for lin in (block.attn.q_proj, block.mlp.fc):
+            assert lin.weight.std().item() == pytest.approx(0.02, rel=0.05)
+
+
 def test_cached_generation_equals_uncached_greedy():
     m = small_gpt(seed=3)
     with torch.no_grad():
@@ -297,7 +309,7 @@ def test_gpt_learns_a_pattern_quickly():
 
 
 def test_saturation_panel():
-    panel = A.saturation_panel()
+    panel = LA.saturation_panel()
     for d in (4, 1024):
         panel.controls["d"].value = d
         assert panel.error is None and panel.text.startswith(f"[figure] d={d}:")
@@ -311,7 +323,7 @@ def test_saturation_panel():
 def test_attention_viewer_panel():
     tok = CharTokenizer("abc de")
     m = small_gpt(vocab_size=tok.vocab_size)
-    panel = A.attention_viewer_panel(m, tok, {"one": "abc abc", "two": "dead bee"})
+    panel = LA.attention_viewer_panel(m, tok, {"one": "abc abc", "two": "dead bee"})
     assert panel.error is None and panel.text.startswith("[figure] layer 0, head 0: mean weight on previous char")
     panel.controls["layer"].value = 1
     panel.controls["head"].value = 1
@@ -344,11 +356,11 @@ def test_dropout_is_random_in_training_and_off_in_eval():
 
 
 def test_widget_inputs_that_cannot_be_used_raise_input_error():
-    panel = A.saturation_panel()
+    panel = LA.saturation_panel()
     with pytest.raises(InputError, match="positive width"):
         panel.render(d=0)
     tok = CharTokenizer("abc de")
-    viewer = A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {"one": "abc abc"})
+    viewer = LA.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {"one": "abc abc"})
     viewer.controls["passage"].value = "(type your own)"
     viewer.controls["text"].value = "a"
     assert "at least two characters" in viewer.error
@@ -357,5 +369,5 @@ def test_widget_inputs_that_cannot_be_used_raise_input_error():
     with pytest.raises(InputError, match="layer must be 0..1"):
         viewer.render(layer=5, head=0, passage="one", text="")
     with pytest.raises(ValueError, match="at least one passage"):
-        A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
+        LA.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
     matplotlib.pyplot.close("all")

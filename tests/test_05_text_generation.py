@@ -33,13 +33,12 @@ from course_lib.generate import (
     generate,
     generate_text,
     next_token_distribution,
-    render_generation,
     sample_next,
-    sampling_panel,
     strategy_kwargs,
     top_k_filter,
     top_p_filter,
 )
+from course_lib.labs.generation import render_generation, sampling_panel
 from course_lib.models.lstm_lm import LSTMLM, LSTMConfig
 from course_lib.train import CheckpointError, lm_cross_entropy, load_checkpoint, train
 from course_lib.widgets import InputError
@@ -54,7 +53,7 @@ def data():
 
 def small_lstm(vocab=65, seed=0):
     torch.manual_seed(seed)
-    return LSTMLM(LSTMConfig(vocab_size=vocab, n_embd=32, hidden_size=96))
+    return LSTMLM(LSTMConfig(vocab_size=vocab, n_embd=32, n_hidden=96))
 
 
 def small_gpt(vocab=65, block=32, seed=0):
@@ -110,8 +109,8 @@ def test_lstm_rejects_bad_input():
         model(torch.randint(0, 65, (10,)))
     with pytest.raises(ValueError, match="0..64"):
         model(torch.tensor([[70]]))
-    with pytest.raises(ValueError, match="hidden_size"):
-        LSTMConfig(hidden_size=0)
+    with pytest.raises(ValueError, match="n_hidden"):
+        LSTMConfig(n_hidden=0)
 
 
 # ---------------------------------------------------------------- filters and sampling
@@ -140,7 +139,7 @@ def test_top_k_keeps_ties_at_the_boundary():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, None])
 def test_top_k_rejects_bad_k(bad):
-    with pytest.raises(ValueError, match="top_k"):
+    with pytest.raises((ValueError, TypeError), match="top_k"):
         top_k_filter(torch.randn(1, 5), bad)
 
 
@@ -158,6 +157,15 @@ def test_top_p_keeps_the_smallest_set_reaching_p():
         # and it is the top of the ranking: every kept token is more likely than every dropped one
         if (~kept).any():
             assert probs[kept].min() > probs[~kept].max()
+
+
+def test_top_p_boundary_is_exact():
+    logits = torch.log(torch.tensor([[0.5, 0.25, 0.15, 0.10]], dtype=torch.float64))
+    kept = lambda p: int(torch.isfinite(top_p_filter(logits, p)).sum())  # noqa: E731
+    assert kept(0.5) == 1  # the first token alone reaches 0.5
+    assert kept(0.75) == 2  # 0.5 + 0.25 reaches 0.75 exactly: the third token is not needed
+    assert kept(0.7501) == 3  # a hair above 0.75 needs the third
+    assert kept(0.9) == 3 and kept(0.9001) == 4
 
 
 def test_top_p_edge_cases():
@@ -207,6 +215,34 @@ def test_sample_next_clear_errors():
 
 
 # ---------------------------------------------------------------- the generation loop
+
+
+class _WindowRecorder(torch.nn.Module):
+    """A fake model with a context of 8 tokens that records what generate() asks it to read."""
+
+    max_context = 8
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []  # (tokens read now, tokens already in the cache)
+
+    def forward_step(self, idx, state):
+        past = 0 if state is None else state
+        assert past + idx.size(1) <= self.max_context, "the cache overflowed the context"
+        self.calls.append((idx.size(1), past))
+        logits = torch.zeros(idx.size(0), idx.size(1), 5)
+        logits[..., 1] = 1.0
+        return logits, past + idx.size(1)
+
+
+def test_kv_cache_overflow_reencodes_the_newest_half_of_the_context():
+    model = _WindowRecorder()
+    out = generate(model, torch.zeros(1, 3, dtype=torch.long), 20, temperature=0.0)
+    assert out.shape == (1, 23)
+    resets = [n for n, past in model.calls if past == 0]
+    assert resets[0] == 3  # the prompt
+    assert resets[1:] and all(n == 4 for n in resets[1:])  # a full cache keeps max_context // 2 = 4 tokens
+    assert all(n == 1 for n, past in model.calls if past > 0)  # otherwise one new token per step
 
 
 def test_lstm_cached_generation_equals_uncached():

@@ -5,30 +5,28 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from course_lib.data import WordTokenizer
-from course_lib.losses import (
-    article_encoder_loss,
-    article_vae_loss,
-    gaussian_kl,
-    reconstruction_nll,
-    reparameterize,
-    vae_loss,
-)
-from course_lib.models.vae import (
-    SentenceVAE,
-    SentenceVAEConfig,
-    ToyVAE,
+from course_lib.labs.vae import (
     beta_panel,
     encode_sentences,
     interpolation_panel,
-    kl_anneal_weight,
     order_sensitivity,
     sentence_vae_loss,
     shuffled_pair_check,
     summarize_toy_vae,
-    toy_spiral,
     toy_vae_loss,
     train_toy_vae,
 )
+from course_lib.losses import (
+    article_encoder_loss,
+    article_vae_loss,
+    gaussian_kl,
+    kl_anneal_weight,
+    reconstruction_nll,
+    reparameterize,
+    vae_loss,
+)
+from course_lib.models.vae import SentenceVAE, SentenceVAEConfig, ToyVAE
+from course_lib.toy_data import toy_spiral
 from course_lib.train import train
 
 SENTENCES = [
@@ -152,7 +150,7 @@ def test_one_step_lowers_toy_vae_loss_on_fixed_batch():
 def _tiny_sentence_setup(**kw):
     tok = WordTokenizer.from_texts(SENTENCES)
     data = encode_sentences(tok, SENTENCES, max_tokens=6)
-    model = SentenceVAE(SentenceVAEConfig(tok.vocab_size, emb_dim=16, hidden=32, latent_dim=4, **kw))
+    model = SentenceVAE(SentenceVAEConfig(tok.vocab_size, n_embd=16, n_hidden=32, latent_dim=4, **kw))
     return tok, data, model
 
 

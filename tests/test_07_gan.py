@@ -4,21 +4,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
-from course_lib.models.gan import (
-    GAN,
-    GANConfig,
+from course_lib.generate import gumbel_softmax_sample
+from course_lib.labs.gan import (
     discriminator_loss_panel,
     discriminator_loss_table,
     gan_losses,
-    gumbel_softmax_sample,
     gumbel_softmax_study,
-    mode_coverage,
-    ring_centers,
-    ring_of_gaussians,
     snapshot_panel,
     train_gan,
 )
+from course_lib.losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
+from course_lib.models.gan import GAN, GANConfig
+from course_lib.toy_data import mode_coverage, ring_centers, ring_of_gaussians
+from course_lib.widgets import InputError
 
 
 def test_discriminator_loss_equals_bce():
@@ -92,7 +90,7 @@ def test_article_discriminator_loss_rewards_calling_fakes_real():
 
 def test_article_generator_loss_gives_zero_generator_gradient():
     torch.manual_seed(0)
-    gan = GAN(GANConfig(hidden=16))
+    gan = GAN(GANConfig(n_hidden=16))
     real, _ = ring_of_gaussians(32, generator=torch.Generator().manual_seed(0))
     _, g_loss = gan_losses("article")
     loss = g_loss(gan, (real, torch.randn(32, 4)))
@@ -107,7 +105,7 @@ def test_article_generator_loss_gives_zero_generator_gradient():
 
 def test_one_step_lowers_gan_losses_on_fixed_batch():
     torch.manual_seed(0)
-    gan = GAN(GANConfig(hidden=32))
+    gan = GAN(GANConfig(n_hidden=32))
     g = torch.Generator().manual_seed(1)
     batch = (ring_of_gaussians(256, generator=g)[0], torch.randn(256, 4, generator=g))
     d_loss, g_loss = gan_losses("non_saturating")
@@ -138,12 +136,12 @@ def test_mode_coverage_on_known_samplers():
 
 def test_train_gan_and_snapshot_panel():
     model, hist, snaps = train_gan(
-        "non_saturating", steps=30, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+        "non_saturating", steps=30, snapshot_every=10, n_eval=200, config=GANConfig(n_hidden=16), progress=False
     )
     assert sorted(snaps) == [0, 10, 20, 30]
     assert {"d_loss.loss", "g_loss.loss", "modes_captured", "high_quality"} <= set(hist.columns)
     _, _, snaps_art = train_gan(
-        "article", steps=25, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+        "article", steps=25, snapshot_every=10, n_eval=200, config=GANConfig(n_hidden=16), progress=False
     )
     assert sorted(snaps_art) == [0, 10, 20, 25]
     # the article's L_G never moves the generator
@@ -165,7 +163,7 @@ def test_discriminator_loss_panel_driven():
     panel.controls["d_fake"].value = 0.9
     art = panel.result[panel.result["loss"].str.startswith("article")].iloc[0]
     assert abs(art["value"] - (-torch.log(torch.tensor(1.8)).item())) < 1e-3
-    with pytest.raises(Exception):
+    with pytest.raises(InputError, match=r"D\(x\) must be a probability strictly between 0 and 1, got 1.5"):
         discriminator_loss_table(1.5, 0.5)
 
 

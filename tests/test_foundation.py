@@ -15,6 +15,8 @@ matplotlib.use("agg")
 
 from course_lib import config, data, env, ngram, plots, show_source, train, widgets  # noqa: E402
 from course_lib.data import CharTokenizer, DataFileError, WordTokenizer  # noqa: E402
+from course_lib.labs import tour  # noqa: E402
+from course_lib.labs.ngram import ngram_sampler_panel  # noqa: E402
 
 # --- config -----------------------------------------------------------------------------------
 
@@ -83,7 +85,6 @@ def fake_data_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DATA_DIR", d)
     monkeypatch.setattr(data, "SHA256SUMS", d / "SHA256SUMS")
     monkeypatch.setattr(data.read_checksums, "__defaults__", (d / "SHA256SUMS",))
-    data._HASH_CACHE.clear()
     return d
 
 
@@ -199,6 +200,34 @@ def test_training_loop_lowers_loss_on_real_text():
     assert hist.attrs["steps_done"] == 150
 
 
+def test_grad_clip_limits_the_update_to_exactly_the_clip_norm():
+    model = nn.Linear(3, 1, bias=False)
+    nn.init.zeros_(model.weight)
+    before = model.weight.detach().clone()
+    x = torch.full((4, 3), 100.0)  # a huge gradient: its norm is far above the clip value
+    train.train(
+        model,
+        lambda s: x,
+        lambda m, b: m(b).sum(),
+        torch.optim.SGD(model.parameters(), lr=1.0),
+        steps=1,
+        grad_clip=0.5,
+        progress=False,
+    )
+    step = (model.weight.detach() - before).norm().item()
+    assert step == pytest.approx(0.5, rel=1e-5)  # SGD with lr 1: the update is the clipped gradient
+
+
+def test_cosine_schedule_warms_up_linearly_then_decays_exactly():
+    lr = train.cosine_schedule(1.0, steps=10, warmup=4, min_lr=0.0)
+    assert [lr(s) for s in range(4)] == pytest.approx([0.25, 0.5, 0.75, 1.0])  # step 3 reaches the peak
+    assert lr(4) == pytest.approx(1.0)  # the decay starts from the peak
+    assert lr(7) == pytest.approx(0.5 * (1 + math.cos(math.pi * 3 / 6)))
+    assert lr(10) == pytest.approx(0.0) and lr(50) == pytest.approx(0.0)
+    flat = train.cosine_schedule(2.0, steps=5)
+    assert flat(0) == pytest.approx(2.0) and flat(5) == pytest.approx(0.0)
+
+
 def test_training_loop_logs_dict_losses_schedules_and_budget():
     tok, ids, model, get_batch, _ = _bigram_problem()
 
@@ -272,7 +301,7 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     payload = train.load_checkpoint(path, fresh)
     assert payload["config"] == {"d": 4} and payload["extra"]["itos"] == list("abc")
     assert torch.equal(fresh.weight, model.weight)
-    with pytest.raises(train.CheckpointError, match="do not fit this model"):
+    with pytest.raises(train.CheckpointError, match="do not fit this Linear: .*size mismatch"):
         train.load_checkpoint(path, nn.Linear(5, 3))
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2 : len(raw) // 2 + 64] = b"\x00" * 64
@@ -284,8 +313,13 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     payload = torch.load(path, weights_only=True)  # an intact zip whose weights were changed afterwards
     payload["state_dict"]["weight"].add_(1.0)
     torch.save(payload, tmp_path / "tampered.pt")
-    with pytest.raises(train.CheckpointError, match="weights do not match the checksum"):
+    with pytest.raises(train.CheckpointError, match="do not match the checksum"):
         train.load_checkpoint(tmp_path / "tampered.pt")
+    payload = torch.load(path, weights_only=True)  # one changed character in the vocabulary is caught too
+    payload["extra"]["itos"][1] = "x"
+    torch.save(payload, tmp_path / "vocab.pt")
+    with pytest.raises(train.CheckpointError, match="do not match the checksum"):
+        train.load_checkpoint(tmp_path / "vocab.pt")
 
 
 # --- plots, source, env --------------------------------------------------------------------------
@@ -324,7 +358,8 @@ def test_show_source_shows_the_real_code():
 def test_check_env_reports_pins():
     table = env.check_env(verbose=False)
     assert "torch" in set(table["package"])
-    assert table.set_index("package").loc["torch", "pinned"] == "2.13.0"
+    pinned = env._read_pins()["torch"]  # whatever requirements.txt pins, not a literal copied here
+    assert table.set_index("package").loc["torch", "pinned"] == pinned
     assert table.attrs["facts"]["torch threads"] >= 1
 
 
@@ -436,7 +471,6 @@ def test_ngram_sampling_is_seeded_and_checked(shakespeare_ids):
 
 
 def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
-    from course_lib import tour
 
     text = data.load_shakespeare()
     counts = tour.speaker_counts(text)
@@ -452,7 +486,6 @@ def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
 
 
 def test_data_inventory_lists_every_file_as_ok():
-    from course_lib import tour
 
     inv = tour.data_inventory()
     assert (inv["sha256 check"] == "ok").all() and "data/tinyshakespeare/input.txt" in set(inv["file"])
@@ -464,7 +497,7 @@ def test_ngram_panel_samples_and_rejects_bad_prompts(shakespeare_ids):
     text = ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
     assert text.startswith("ROMEO:") and len(text) == 36
     assert text == ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
-    panel = ngram.ngram_sampler_panel(models, tok)
+    panel = ngram_sampler_panel(models, tok)
     assert panel.error is None and panel.text.startswith("ROMEO:")
     panel.controls["prompt"].value = ""
     assert "Type a prompt" in panel.error

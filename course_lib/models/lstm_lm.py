@@ -31,12 +31,12 @@ class LSTMConfig:
 
     vocab_size: int = 65
     n_embd: int = 64  # embedding size
-    hidden_size: int = 256  # LSTM state size
+    n_hidden: int = 256  # LSTM state size
     n_layer: int = 1
     dropout: float = 0.0  # between LSTM layers and before the output layer
 
     def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "hidden_size", "n_layer"):
+        for name in ("vocab_size", "n_embd", "n_hidden", "n_layer"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"LSTMConfig.{name} must be a positive integer, got {v!r}")
@@ -63,13 +63,13 @@ class LSTMLM(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
         self.lstm = nn.LSTM(
             config.n_embd,
-            config.hidden_size,
+            config.n_hidden,
             num_layers=config.n_layer,
             batch_first=True,
             dropout=config.dropout if config.n_layer > 1 else 0.0,
         )
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        self.head = nn.Linear(config.n_hidden, config.vocab_size)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -77,7 +77,7 @@ class LSTMLM(nn.Module):
         # forget-gate bias 1 (Jozefowicz et al. 2015): remember by default early in training
         for name, p in self.lstm.named_parameters():
             if name.startswith("bias_ih"):
-                h = self.config.hidden_size
+                h = self.config.n_hidden
                 with torch.no_grad():
                     p.zero_()
                     p[h : 2 * h].fill_(1.0)
@@ -101,7 +101,7 @@ class LSTMLM(nn.Module):
     def forward_step(self, idx: torch.Tensor, state=None):
         """Read ``idx`` (B, t) after ``state`` (None = start of text); return logits (B, t, V) and the new state.
 
-        The state is the LSTM's ``(h, c)``, each (n_layer, B, hidden_size).
+        The state is the LSTM's ``(h, c)``, each (n_layer, B, n_hidden).
         """
         self._check_idx(idx)
         x = self.embed(idx)  # (B, t, n_embd)

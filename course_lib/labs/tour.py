@@ -1,4 +1,4 @@
-"""Small real-data helpers for the course tour in notebook 00.
+"""Notebook 00's lab: small real-data helpers for the course tour (the speaker panel, the data inventory).
 
 Defined in: notebooks/00_start_here.ipynb
 """
@@ -11,9 +11,9 @@ from collections import Counter
 import ipywidgets as w
 import pandas as pd
 
-from .config import DATA_DIR
-from .data import DataFileError, read_checksums, verify_file
-from .widgets import InputError, Panel, closest_matches, require_text
+from ..config import DATA_DIR
+from ..data import DataFileError, read_checksums, verify_file
+from ..widgets import InputError, Panel, closest_matches, require_text
 
 _SPEAKER = re.compile(r"(?:\A|\n\n)([A-Z][A-Za-z' ]{1,30}):\n")  # a speaker's name opens each speech
 
