@@ -174,9 +174,11 @@ def test_top_p_edge_cases():
     assert torch.isfinite(top_p_filter(logits, 1.0)).all()
     tied = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # the top three are tied: all or none
     assert torch.isfinite(top_p_filter(tied, 0.3)).tolist() == [[True, True, True, False]]
-    for bad in (0.0, 1.5, -0.1, float("nan"), "0.9"):
+    for bad in (0.0, 1.5, -0.1, float("nan")):
         with pytest.raises(ValueError, match="top_p"):
             top_p_filter(logits, bad)
+    with pytest.raises(TypeError, match="top_p must be a number"):
+        top_p_filter(logits, "0.9")
 
 
 def test_temperature_to_zero_is_greedy():
@@ -210,8 +212,10 @@ def test_sample_next_clear_errors():
         sample_next(torch.randn(1, 5), temperature=-1)
     with pytest.raises(ValueError, match="NaN"):
         sample_next(torch.tensor([[0.0, float("nan")]]))
-    with pytest.raises(ValueError, match="floating"):
+    with pytest.raises(TypeError, match="logits must be a float tensor"):
         sample_next(torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match=r"\+inf"):
+        sample_next(torch.tensor([[0.0, float("inf")]]))
 
 
 # ---------------------------------------------------------------- the generation loop
