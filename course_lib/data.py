@@ -113,9 +113,8 @@ def _corrupted_message(p: Path, shown: str, actual: str, expected: str) -> str:
     if b"\r\n" in raw and hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest() == expected:
         return (
             f"{shown} has Windows line endings (CRLF): git converted it on checkout (core.autocrlf). "
-            "The repository's .gitattributes keeps data files byte-exact; re-checkout the data with "
-            "`git rm -r -q --cached data && git checkout -- data` (or clone again with "
-            "`git clone -c core.autocrlf=false ...`)."
+            "The repository's .gitattributes keeps data files byte-exact; re-checkout the data, from the "
+            "repository's folder: `git rm -r -q --cached data` then `git checkout HEAD -- data`."
         )
     return (
         f"{shown} is corrupted: its sha256 is {actual[:16]}…, expected {expected[:16]}… "
