@@ -203,17 +203,20 @@ def load_char_lm(kind_or_path, verify: bool = True):
     for key in ("kind", "vocab", "info", "history"):
         if key not in extra:
             raise CheckpointError(f"{path} is a course checkpoint but not a character LM (no {key!r} entry)")
-    tok = CharTokenizer.from_dict(extra["vocab"])
-    config = dict(payload["config"])
-    kind = extra["kind"]
-    if kind == "lstm":
-        model = LSTMLM(LSTMConfig(**config))
-    elif kind == "gpt":
-        from .models.gpt import GPT, GPTConfig
-
-        model = GPT(GPTConfig(**config))
-    else:
-        raise CheckpointError(f"{path}: unknown model kind {kind!r}")
+    try:
+        tok = CharTokenizer.from_dict(extra["vocab"])
+        config = dict(payload["config"])
+        kind = extra["kind"]
+        if kind not in ("lstm", "gpt"):
+            raise CheckpointError(f"{path}: unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+        model = build_model(
+            kind,
+            tok.vocab_size,
+            config.get("block_size", 1),
+            **{k: v for k, v in config.items() if k not in ("vocab_size", "block_size")},
+        )
+    except (TypeError, ValueError) as e:  # a config or vocabulary the models do not accept
+        raise CheckpointError(f"{path} holds a character-LM description the course cannot build: {e}") from e
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as e:

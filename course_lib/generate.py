@@ -27,7 +27,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_probability, check_tensor
+from .checks import check_float, check_int, check_probability, check_seed, check_tensor
 from .errors import ArgumentError, ArgumentTypeError, InputError
 from .nn_utils import eval_mode
 
@@ -200,6 +200,10 @@ def generate(
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")
 
 
+#: Longer prompts are refused: reading 100,000 characters would take seconds and gain nothing.
+MAX_PROMPT_CHARS = 2000
+
+
 def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
     """A prompt string → a batch of one, (1, T) LongTensor; :class:`~course_lib.widgets.InputError` if unusable.
 
@@ -210,6 +214,13 @@ def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
     """
     if prompt is None or prompt == "":
         raise InputError("Type a prompt in the box above (for example ROMEO:).")
+    if not isinstance(prompt, str):
+        raise InputError(f"The prompt must be text, got {type(prompt).__name__}.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InputError(
+            f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,} "
+            "(the model reads at most its context anyway)."
+        )
     missing = tokenizer.unknown(prompt)
     if missing:
         shown = ", ".join(repr(c) for c in missing)
@@ -254,8 +265,9 @@ def generate_text(
     Defined in: notebooks/05_text_generation.ipynb
     """
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
-    gen = torch.Generator().manual_seed(int(seed))
-    out = generate(model, idx, int(length), generator=gen, **strategy_kwargs(strategy, temperature, top_k, top_p))
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    length = check_int(length, "length", min=0)
+    out = generate(model, idx, length, generator=generator, **strategy_kwargs(strategy, temperature, top_k, top_p))
     return tokenizer.decode(out[0])
 
 

@@ -228,6 +228,37 @@ def test_cosine_schedule_warms_up_linearly_then_decays_exactly():
     assert flat(0) == pytest.approx(2.0) and flat(5) == pytest.approx(0.0)
 
 
+class _PositionModel(nn.Module):
+    """Logits that reveal where in its window each prediction is made: CE at window position t is g(t)."""
+
+    def forward(self, x):
+        B, T = x.shape
+        logits = torch.zeros(B, T, 3, dtype=torch.float64)
+        logits[..., 1] = torch.arange(T, dtype=torch.float64)  # the wrong token gets more likely with t
+        return logits
+
+
+def _g(t):
+    return math.log(math.exp(t) + 2.0)  # −log softmax(logits)[0] when logits = (0, t, 0)
+
+
+@pytest.mark.parametrize("stride", [None, 8, 4, 1])
+def test_evaluate_lm_scores_each_token_once_with_the_stated_context(stride):
+    T, n = 16, 16 + 8 * 6  # n − T is a multiple of every stride tested
+    data = torch.zeros(n + 1, dtype=torch.long)
+    got = train.evaluate_lm(_PositionModel(), data, T, batch_size=5, stride=stride)
+    if stride is None:
+        expected = sum(_g(j % T) for j in range(n)) / n
+    else:
+        windows = (n - T) // stride + 1
+        scored = [_g(t) for t in range(T)] + [_g(t) for _ in range(windows - 1) for t in range(T - stride, T)]
+        assert len(scored) == n  # every token once
+        expected = sum(scored) / n
+    assert got == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="stride"):
+        train.evaluate_lm(_PositionModel(), data, T, stride=T + 1)
+
+
 def test_training_loop_logs_dict_losses_schedules_and_budget():
     tok, ids, model, get_batch, _ = _bigram_problem()
 

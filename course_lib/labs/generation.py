@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from ..checks import MAX_SEED
 from ..errors import ArgumentError
 from ..generate import STRATEGIES, generate_text
 from ..widgets import InputError, Panel
@@ -38,6 +39,8 @@ def render_generation(
         raise InputError("Temperature must be above 0 for sampling (greedy is the T → 0 limit: pick 'greedy').")
     if not 1 <= int(length) <= 2000:
         raise InputError(f"Length must be between 1 and 2000 characters, got {length}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"The seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
     return generate_text(models[model], tokenizer, prompt, int(length), strategy, temperature, top_k, top_p, seed)
 
 
