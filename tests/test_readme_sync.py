@@ -27,6 +27,17 @@ def test_readme_is_generated_from_the_results_files():
     )
 
 
+def test_facilitator_schedules_are_generated_from_the_measured_times():
+    sync = _sync()
+    path = ROOT / "docs" / "facilitators.md"
+    text = path.read_text(encoding="utf-8")
+    assert "<!-- schedule:start -->" in text
+    assert sync.render_facilitators(text) == text, "docs/facilitators.md is out of date: run tools/sync_readme.py"
+    rows = [{"notebook": "04_attention.ipynb", "mode": "fast", "wall_s": "30"}]
+    table = sync.schedules_markdown(rows)
+    assert "| `04_attention` | fast | 0.5 min | 35 min |" in table and "fits" in table
+
+
 def test_render_fills_markers_and_refuses_unknown_keys():
     sync = _sync()
     res = {

@@ -6,7 +6,9 @@
 * every recorded figure quoted inline as ``<!--r:KEY-->value<!--/r-->`` and every recorded table between
   ``<!--table:KEY-->`` and ``<!--/table-->``, from ``docs/results/*.json`` (``course_lib.results``);
 * the errata table (between ``<!-- errata:start -->`` and ``<!-- errata:end -->``) from
-  ``course_lib.article.ERRATA``.
+  ``course_lib.article.ERRATA``;
+* in ``docs/facilitators.md``, the workshop schedules (between ``<!-- schedule:start -->`` and
+  ``<!-- schedule:end -->``) from ``course_lib.course.SCHEDULES`` and the measured run times.
 
 ``python tools/sync_readme.py`` rewrites README.md; ``--check`` only says whether it is current (exit 1 if
 not). ``tests/test_readme_sync.py`` runs the check, so the README can never disagree with the results files.
@@ -24,10 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from course_lib.article import ERRATA  # noqa: E402
-from course_lib.course import COURSE  # noqa: E402
+from course_lib.course import COURSE, SCHEDULES, notebook  # noqa: E402
 from course_lib.results import format_entry, load_results, table_markdown  # noqa: E402
 
 README = ROOT / "README.md"
+FACILITATORS = ROOT / "docs" / "facilitators.md"
 BUDGET_CSV = ROOT / "docs" / "notebook_budget.csv"
 MEMORY_LIMIT_MB = 1536
 FAST_LIMIT_S = 60
@@ -123,6 +126,34 @@ def errata_markdown() -> str:
     return "\n".join(lines)
 
 
+def schedules_markdown(rows: list[dict]) -> str:
+    """Every schedule of ``course_lib.course.SCHEDULES`` as a table: teaching time plus measured run time."""
+    runs = {(r["notebook"].removesuffix(".ipynb"), r["mode"]): float(r["wall_s"]) / 60 for r in rows}
+    out = []
+    for name, (slot, sessions) in SCHEDULES.items():
+        total = 0.0
+        lines = [
+            f"### {name}",
+            "",
+            "| notebook | mode | run time | teach | focus |",
+            "| --- | --- | ---: | ---: | --- |",
+        ]
+        for s in sessions:
+            nb = notebook(s.notebook)
+            run = runs.get((nb.stem, s.mode))
+            total += s.teach_min + (run or 0.0)
+            shown = f"{run:.1f} min" if run is not None else ("planned" if not nb.exists else "not measured")
+            lines.append(f"| `{nb.stem}` | {s.mode} | {shown} | {s.teach_min} min | {s.focus} |")
+        verdict = "fits" if total <= slot else "**overruns**"
+        lines += [
+            "",
+            f"Total {total:.0f} of {slot} minutes: {verdict} (run times measured on 2 CPUs; "
+            "on one CPU, as on Binder, see the course map's 1-CPU column).",
+        ]
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
 def replace_block(text: str, name: str, body: str) -> str:
     start, end = (m.format(name=name) for m in BLOCK)
     if start not in text or end not in text:
@@ -164,24 +195,34 @@ def render(text: str, results: dict | None = None, budget_rows: list[dict] | Non
     return text
 
 
+def render_facilitators(text: str, budget_rows: list[dict] | None = None) -> str:
+    """docs/facilitators.md with its schedules regenerated."""
+    return replace_block(text, "schedule", schedules_markdown(load_budget() if budget_rows is None else budget_rows))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--check", action="store_true", help="only check; exit 1 if README.md is out of date")
+    ap.add_argument("--check", action="store_true", help="only check; exit 1 if a file is out of date")
     args = ap.parse_args(argv)
-    old = README.read_text(encoding="utf-8")
-    try:
-        new = render(old)
-    except SyncError as e:
-        print(e, file=sys.stderr)
-        return 2
-    if args.check:
+    stale = []
+    for path, fn in ((README, render), (FACILITATORS, render_facilitators)):
+        if not path.exists():
+            continue
+        old = path.read_text(encoding="utf-8")
+        try:
+            new = fn(old)
+        except SyncError as e:
+            print(e, file=sys.stderr)
+            return 2
         if new != old:
-            print("README.md is out of date: run `python tools/sync_readme.py`", file=sys.stderr)
-            return 1
-        print("README.md is current")
-        return 0
-    README.write_text(new, encoding="utf-8")
-    print("README.md regenerated" if new != old else "README.md was already current")
+            stale.append(path)
+            if not args.check:
+                path.write_text(new, encoding="utf-8")
+    rel = ", ".join(str(p.relative_to(ROOT)) for p in stale)
+    if args.check:
+        print(f"out of date: {rel} (run `python tools/sync_readme.py`)" if stale else "README.md and docs are current")
+        return 1 if stale else 0
+    print(f"regenerated {rel}" if stale else "README.md and docs were already current")
     return 0
 
 
