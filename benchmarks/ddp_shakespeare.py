@@ -43,7 +43,8 @@ from course_lib.distributed import init_distributed, train_data_parallel
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=40, help="optimizer steps")
+    p.add_argument("--steps", type=int, default=40, help="optimizer steps (timed)")
+    p.add_argument("--warmup-steps", type=int, default=3, help="untimed steps before the timed ones")
     p.add_argument("--batch-size", type=int, default=16, help="global batch (windows), split over the processes")
     p.add_argument("--block-size", type=int, default=64)
     p.add_argument("--n-layer", type=int, default=4)
@@ -76,6 +77,7 @@ def main(argv=None) -> dict:
         seed=args.seed,
         grad_clip=None if args.no_clip else 1.0,
         progress=False if args.quiet else None,
+        warmup_steps=args.warmup_steps,
     )
     info["params"] = model.num_params()
     if rank == 0:

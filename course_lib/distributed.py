@@ -77,13 +77,16 @@ def train_data_parallel(
     seed: int = 0,
     grad_clip: float | None = 1.0,
     progress: bool | None = None,
+    warmup_steps: int = 0,
 ) -> tuple[nn.Module, dict]:
     """Train a GPT for ``steps`` steps, data-parallel over the processes of the group (or alone).
 
     Every rank draws the *same* global batch of ``batch_size`` windows (one seeded generator) and keeps
     its :func:`shard`; the model is wrapped in ``DistributedDataParallel`` when there are several
     processes, and trained by the course's one loop, ``course_lib.train.train`` (progress bar on rank 0).
-    Returns ``(model, info)``: the unwrapped model and the throughput in characters per second over all ranks.
+    ``warmup_steps`` extra steps run first and are not timed (the first steps pay for memory allocation
+    and, under DDP, for building the gradient buckets). Returns ``(model, info)``: the unwrapped model
+    and the throughput in characters per second over all ranks, over the timed steps.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
@@ -101,6 +104,9 @@ def train_data_parallel(
         x, y = batch  # this rank's share: (B / world, T)
         return lm_cross_entropy(net(x), y)
 
+    warmup_steps = check_int(warmup_steps, "warmup_steps", min=0)
+    if warmup_steps:
+        train(net, get_batch, loss_fn, optimizer, warmup_steps, grad_clip=grad_clip, progress=False)
     t0 = time.perf_counter()
     hist = train(
         net,

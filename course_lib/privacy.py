@@ -261,12 +261,14 @@ def canary_exposure(
 # Training on fixed windows, with or without DP-SGD
 # ----------------------------------------------------------------------------------------------
 
-#: The canary models: a small GPT, fixed 64-character windows, batch 32, one pass over the text.
+#: The canary models: a small GPT trained for four passes over the first 262,144 characters of the training
+#: text (so a canary inserted k times is seen 4k times), fixed 64-character windows, batch 32.
 CANARY_RECIPE: dict = {
     "model": {"n_layer": 2, "n_head": 4, "n_embd": 96},
+    "train_chars": 262_144,
     "block_size": 64,
     "batch_size": 32,
-    "epochs": 1,
+    "epochs": 4,
     "lr": 3e-3,
     "min_lr": 1e-4,
     "warmup": 30,
@@ -275,6 +277,15 @@ CANARY_RECIPE: dict = {
     "max_grad_norm": 1.0,
     "delta": 1e-5,
 }
+
+
+def canary_training_text(train_text: str, canaries, seed: int = 0, recipe: dict | None = None) -> str:
+    """The canary models' training text: the first ``train_chars`` characters of ``train_text``, canaries inserted.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    recipe = {**CANARY_RECIPE, **(recipe or {})}
+    return insert_canaries(check_text(train_text, "train_text")[: recipe["train_chars"]], canaries, seed=seed)
 
 
 def text_windows(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -341,10 +352,11 @@ def train_window_lm(
         check_float(dp_epsilon, "dp_epsilon", min=0.0, min_open=True)
         epochs = max(1, round(n_steps * B / n))
         loader = DataLoader(TensorDataset(X, Y), batch_size=B, generator=generator)
-        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
         warnings.filterwarnings("ignore", message="Secure RNG turned off")  # a teaching run, not a production one
         warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")  # ε is then an upper bound
         warnings.filterwarnings("ignore", message=".*autocast", category=UserWarning)  # opacus probes CPU autocast
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")  # opacus's hooks on the inputs
+        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
         net, optimizer, loader = engine.make_private_with_epsilon(
             module=model,
             optimizer=optimizer,

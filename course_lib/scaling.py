@@ -341,3 +341,27 @@ def load_gpt_set(path, verify: bool = True) -> tuple[dict, dict]:
         raise CheckpointError(f"the weights in {path} do not fit the stored configs: {str(e).splitlines()[0]}") from e
     bundle.eval()
     return dict(bundle.items()), payload["extra"]
+
+
+def plausible_floors(x, y, grid: int = 400, confidence: float = 0.95) -> tuple[float, float]:
+    """The range of floors E the data cannot rule out: ``(E_low, E_high)`` for L = E + a·x^(−α).
+
+    For each E on a grid in [0, min y) the power law is fitted (:func:`fit_power_law`) and its squared
+    error in y computed; a floor is kept when adding it as a free parameter does not significantly improve
+    on it (the F-test for one extra parameter: SSE(E) ≤ SSE_min · (1 + F(1, n − 3) / (n − 3))). With few
+    noisy points the range is wide, and every E in it gives another extrapolation.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    from scipy import stats
+
+    grid = check_int(grid, "grid", min=2)
+    x, y = _check_xy(x, y, 0.0)
+    if len(x) < 4:
+        raise ArgumentError(f"a floor and a power law need at least 4 points, got {len(x)}")
+    floors = np.linspace(0.0, float(y.min()), grid, endpoint=False)
+    sse = np.array([float(((fit_power_law(x, y, offset=float(e)).predict(x) - y) ** 2).sum()) for e in floors])
+    n = len(x)
+    limit = sse.min() * (1 + float(stats.f.ppf(confidence, 1, n - 3)) / (n - 3))
+    kept = floors[sse <= limit]
+    return float(kept.min()), float(kept.max())

@@ -22,6 +22,7 @@ from course_lib.privacy import (
     ALPHABET,
     Canary,
     canary_exposure,
+    canary_training_text,
     expected_exposure_unseen,
     exposure_from_rank,
     exposure_skewnormal,
@@ -260,6 +261,8 @@ def test_canaries_are_inserted_the_right_number_of_times_at_line_starts():
         stripped = stripped.replace(c.text, "")
     assert stripped == text
     assert insert_canaries(text, cans, seed=0) == out  # seeded
+    base = canary_training_text(text, cans, seed=0, recipe={"train_chars": 100})
+    assert base == insert_canaries(text[:100], cans, seed=0)
 
 
 def test_text_windows_are_consecutive_and_shifted_by_one():

@@ -6,8 +6,9 @@ Writes, from a seed, with one PyTorch thread by default:
   the same 614,400 characters (``SCALING_RECIPE``), weights in float16; plus, as plain data, every run's
   history and figures (parameters, FLOPs, seconds, validation loss) and the *compute-matched* runs: sizes
   trained for the same number of FLOPs as the L3·d64 model (histories and figures only, no weights);
-* ``data/checkpoints/canary_models.pt`` — GPTs (``course_lib.privacy.CANARY_RECIPE``) trained on the Tiny
-  Shakespeare training text with twelve canaries inserted 0, 1, 10 or 100 times each: without privacy, and
+* ``data/checkpoints/canary_models.pt`` — GPTs (``course_lib.privacy.CANARY_RECIPE``) trained for four passes over
+  the first 262,144 characters of the Tiny Shakespeare training text with twelve canaries inserted 0, 1, 10 or 100
+  times each: without privacy, and
   with DP-SGD (opacus) at ε = 8 and ε = 1 (δ = 1e-5); weights in float16; the canaries, each model's
   exposures (exact rank and skew-normal) and histories as plain data.
 
@@ -38,7 +39,7 @@ from course_lib.config import CHECKPOINT_DIR
 from course_lib.data import CharTokenizer, load_shakespeare, train_val_split, update_checksums
 from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.perf import matmul_peak_flops
-from course_lib.privacy import CANARY_RECIPE, canary_exposure, insert_canaries, make_canaries, train_window_lm
+from course_lib.privacy import CANARY_RECIPE, canary_exposure, canary_training_text, make_canaries, train_window_lm
 from course_lib.scaling import (
     SCALING_RECIPE,
     SIZES,
@@ -129,17 +130,17 @@ def scaling(out: Path, cache: Path, quick: bool, threads: int) -> Path:
     return save_gpt_set(out / SCALING_FILE.name, models, extra=extra)
 
 
-def canaries(out: Path, cache: Path, quick: bool, threads: int) -> Path:
+def canaries(out: Path, cache: Path, quick: bool, threads: int, epsilons=DP_EPSILONS) -> Path:
     text = load_shakespeare()
     tok = CharTokenizer.from_text(text)
     train_text, val_text = train_val_split(text)
     canary_list = make_canaries(seed=0)
-    with_canaries = insert_canaries(train_text, canary_list, seed=0)
+    with_canaries = canary_training_text(train_text, canary_list, seed=0)
     train_ids = torch.tensor(tok.encode(with_canaries))
     val_ids = torch.tensor(tok.encode(val_text))
     steps = 20 if quick else None
     models, infos = {}, {}
-    for name, eps in [("non_private", None)] + [(f"dp_eps{e:g}", e) for e in DP_EPSILONS]:
+    for name, eps in [("non_private", None)] + [(f"dp_eps{e:g}", e) for e in epsilons]:
 
         def fn(eps=eps, name=name):
             model, hist, info = train_window_lm(train_ids, val_ids, tok.vocab_size, dp_epsilon=eps, seed=0, steps=steps)
@@ -177,6 +178,7 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/course_scale_privacy_cache"), help="finished runs")
     ap.add_argument("--quick", action="store_true", help="a few steps, written to /tmp (checks the script only)")
+    ap.add_argument("--epsilons", type=float, nargs="*", default=list(DP_EPSILONS), help="DP-SGD target ε values")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path("/tmp/course_quick") if args.quick else CHECKPOINT_DIR
@@ -185,7 +187,10 @@ def main(argv=None) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     written = []
     for part in args.only or ["scaling", "canary"]:
-        written.append((scaling if part == "scaling" else canaries)(out, cache, args.quick, args.threads))
+        if part == "scaling":
+            written.append(scaling(out, cache, args.quick, args.threads))
+        else:
+            written.append(canaries(out, cache, args.quick, args.threads, args.epsilons))
     if not args.quick:
         update_checksums(written)
     for p in written:

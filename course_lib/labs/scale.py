@@ -188,10 +188,13 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
     return {"match": same, "max_difference": worst, "max_step": step}
 
 
-def ddp_throughput(processes: int, threads: int, steps: int = 40, batch_size: int = 16, timeout: float = 600) -> dict:
+def ddp_throughput(
+    processes: int, threads: int, steps: int = 40, batch_size: int = 16, warmup_steps: int = 3, timeout: float = 600
+) -> dict:
     """Characters/s of ``processes`` × ``threads`` training the L4·d128 GPT on the same global batch.
 
-    One process runs the script directly; several are started by torchrun (DDP, gloo).
+    One process runs the script directly; several are started by torchrun (DDP, gloo). ``load`` is the
+    system's 1-minute load average just after the run: above the number of cores, other programs competed.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
@@ -213,7 +216,8 @@ def ddp_throughput(processes: int, threads: int, steps: int = 40, batch_size: in
         else:
             _run(torchrun_command(processes, *args), timeout)
         info = json.loads(path.read_text())
-    return {"setup": f"{processes} process(es) × {threads} thread(s)", **info}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"setup": f"{processes} process(es) × {threads} thread(s)", **info, "load": load}
 
 
 # ----------------------------------------------------------------------------------------------
