@@ -170,6 +170,8 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
         args = [
             "--steps",
             "1",
+            "--warmup-steps",
+            "0",
             "--batch-size",
             str(batch_size),
             "--seed",
@@ -203,6 +205,8 @@ def ddp_throughput(
         args = [
             "--steps",
             str(steps),
+            "--warmup-steps",
+            str(warmup_steps),
             "--batch-size",
             str(batch_size),
             "--threads",
