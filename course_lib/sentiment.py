@@ -57,7 +57,7 @@ def parse_labelled_lines(text: str, source: str = "?") -> pd.DataFrame:
             continue
         parts = line.rsplit("\t", 1)
         if len(parts) != 2 or parts[1].strip() not in ("0", "1"):
-            raise ValueError(f"{source}, line {n}: expected 'sentence<TAB>0 or 1', got {line[:80]!r}")
+            raise ArgumentError(f"{source}, line {n}: expected 'sentence<TAB>0 or 1', got {line[:80]!r}")
         rows.append((parts[0].strip(), int(parts[1]), source))
     return pd.DataFrame(rows, columns=["text", "label", "source"])
 
@@ -71,7 +71,7 @@ def load_sentiment() -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     counts = df.groupby(["source", "label"]).size()
     if not (counts == 500).all():
-        raise ValueError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
+        raise ArgumentError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
     return df
 
 
@@ -81,7 +81,7 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
     Defined in: notebooks/03_context_representation.ipynb
     """
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
-        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+        raise ArgumentError(f"fractions must be three positive numbers summing to 1, got {fractions}")
     rng = np.random.default_rng(seed)
     parts = {"train": [], "val": [], "test": []}
     for _, group in df.groupby(["source", "label"], sort=True):
@@ -356,7 +356,7 @@ def paired_bootstrap(correct_a: torch.Tensor, correct_b: torch.Tensor, n_boot: i
     """
     a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
+        raise ArgumentError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(a), (n_boot, len(a)))
     diffs = (a[idx] - b[idx]).mean(1)
