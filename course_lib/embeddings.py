@@ -276,8 +276,7 @@ def skipgram_pairs(
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    if window < 1:
-        raise ArgumentError(f"window must be >= 1, got {window}")
+    check_int(window, "window", min=1)
     if keep is not None:
         ids = ids[torch.rand(len(ids), generator=generator) < keep[ids]]
     n = len(ids)
@@ -412,6 +411,11 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
     return counts.view(vocab_size, vocab_size)
 
 
+def _check_square(counts) -> None:
+    if not isinstance(counts, torch.Tensor) or counts.dim() != 2 or counts.shape[0] != counts.shape[1]:
+        raise ArgumentError(f"counts must be a square (V, V) tensor, got {tuple(getattr(counts, 'shape', ()))}")
+
+
 def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
     """Positive PMI with context-distribution smoothing: max(0, log P(w,c) / (P(w) P_α(c))).
 
@@ -419,8 +423,7 @@ def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    if counts.dim() != 2 or counts.shape[0] != counts.shape[1]:
-        raise ArgumentError(f"counts must be a square (V, V) matrix, got {tuple(counts.shape)}")
+    _check_square(counts)
     c = counts.double()
     total = c.sum()
     pw = c.sum(1, keepdim=True) / total  # (V, 1)

@@ -135,9 +135,9 @@ def glove_matrix(tokenizer: WordTokenizer, glove, seed: int = 0) -> torch.Tensor
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    g = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     std = float(glove.vectors.std())
-    m = torch.randn(tokenizer.vocab_size, glove.dim, generator=g) * std
+    m = torch.randn(tokenizer.vocab_size, glove.dim, generator=generator) * std
     for w, i in tokenizer.stoi.items():
         if w in glove.index:
             m[i] = glove.vectors[glove.index[w]]
@@ -223,18 +223,18 @@ def fit_classifier(
 
     ids, mask, y = train_xy
     n = len(ids)
-    g = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     lengths = mask.sum(1)
     batches = []  # per epoch: shuffle, sort chunks of 10 batches by length (less padding), shuffle the batches
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=g)
+        perm = torch.randperm(n, generator=generator)
         chunk = 10 * batch_size
         epoch_batches = []
         for c in range(0, n, chunk):
             part = perm[c : c + chunk]
             part = part[torch.sort(lengths[part], stable=True).indices]
             epoch_batches += list(part.split(batch_size))
-        batches += [epoch_batches[i] for i in torch.randperm(len(epoch_batches), generator=g).tolist()]
+        batches += [epoch_batches[i] for i in torch.randperm(len(epoch_batches), generator=generator).tolist()]
     steps_per_epoch = len(batches) // epochs
     best = {"acc": -1.0, "state": None}
 
@@ -334,8 +334,8 @@ def summarise(results: pd.DataFrame, n_test: int) -> pd.DataFrame:
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    g = results.groupby(["model", "init"], sort=False)
-    t = g.agg(
+    groups = results.groupby(["model", "init"], sort=False)
+    t = groups.agg(
         test_acc=("test_acc", "mean"),
         seed_std=("test_acc", "std"),
         val_acc=("val_acc", "mean"),

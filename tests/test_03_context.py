@@ -213,3 +213,21 @@ def test_bar_with_errors_puts_each_error_bar_on_its_own_bar_with_hue():
         assert (round(x, 3), round(y, 3)) in bars
         assert abs(y1 - y0) / 2 == pytest.approx(float(t[(t.acc - y).abs() < 1e-9].ci.iloc[0]))
     plt.close("all")
+
+
+def test_bilstm_occlusion_removes_the_word_not_the_last_word():
+    """Occlusion must score each word by the sentence read without it (a regression: a mask with a hole made the
+    packed LSTM drop the *last* word instead, so every word got the same contribution)."""
+    tok = S.build_tokenizer(["the food was not good at all", "great service"])
+    model = S.make_classifier("bilstm", tok, seed=0).eval()
+    words = "the food was not good".split()
+    ids, mask = S.encode(tok, [" ".join(words)])
+    contrib, _ = model.contributions(ids, mask)
+    with torch.no_grad():
+        full = model(ids, mask)
+        for t in range(len(words)):
+            without = " ".join(words[:t] + words[t + 1 :])
+            assert contrib[0, t].item() == pytest.approx((full - model(*S.encode(tok, [without])))[0].item(), abs=1e-5)
+    assert len({round(c, 5) for c in contrib[0].tolist()}) == len(words)  # different words, different parts
+    with pytest.raises(ValueError, match="no holes"):
+        model(ids, torch.tensor([[True, False, True, True, True]]))
