@@ -185,17 +185,25 @@ class KneserNeyLM:
         """Mean negative log-likelihood in nats per character of ``ids`` (see :meth:`log_probs`)."""
         return float(-np.mean(self.log_probs(ids, context)))
 
+    def context_counts(self, ids, context=None) -> np.ndarray:
+        """For each position of ``ids``: how often its full history (``order − 1`` characters) was followed by a
+        character in training, c(h), shape (N,); 0 when it was never seen or the history is shorter."""
+        self._check_fitted()
+        if self.order == 0:
+            raise ArgumentError("the order-0 (uniform) model has no contexts")
+        ids = self._check_ids(ids)
+        history, n_hist = self._windows(ids, context)
+        V, t = self.vocab_size, self.tables[self.order]  # the top order holds raw counts
+        ctx = np.zeros(len(ids), dtype=np.int64)
+        for j in range(self.order - 1, 0, -1):
+            ctx = ctx * V + history[:, history.shape[1] - j]
+        return np.where(n_hist >= self.order - 1, _lookup(t.ctx_codes, t.ctx_total, ctx), 0).astype(np.int64)
+
     def context_seen(self, ids, context=None) -> np.ndarray:
         """For each position of ``ids``: was its full history (``order − 1`` characters) seen in training?"""
         if self.order <= 1:
             return np.ones(len(ids), dtype=bool)
-        ids = self._check_ids(ids)
-        history, n_hist = self._windows(ids, context)
-        V, t = self.vocab_size, self.tables[self.order]
-        ctx = np.zeros(len(ids), dtype=np.int64)
-        for j in range(self.order - 1, 0, -1):
-            ctx = ctx * V + history[:, history.shape[1] - j]
-        return (n_hist >= self.order - 1) & (_lookup(t.ctx_codes, t.ctx_total, ctx) > 0)
+        return self.context_counts(ids, context) > 0
 
     def longest_seen_context(self, ids, context=None) -> np.ndarray:
         """For each position of ``ids``: how many characters of its history the model found in training, (N,).

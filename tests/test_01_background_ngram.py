@@ -184,3 +184,17 @@ def test_mlp_language_model_sees_only_its_window():
         m(x + 65)
     with pytest.raises(ValueError, match="block_size"):
         MLPLMConfig(block_size=0)
+
+
+def test_context_counts_are_the_raw_counts_of_each_history():
+    ids = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    m = ngram.KneserNeyLM(3, 3).fit(ids)
+    # trigrams: 012, 120, 201, 012, 120, 201 → contexts "01", "12", "20" are each followed by a character twice
+    assert m.context_counts([0, 1, 2, 2, 0], context=[]).tolist() == [0, 0, 2, 2, 0]  # short, short, 01, 12, 22
+    rng = np.random.default_rng(0)
+    train, val = rng.integers(0, 4, 3000), rng.integers(0, 4, 200)
+    m = ngram.KneserNeyLM(5, 4).fit(train)
+    by_hand = Counter(tuple(train[i : i + 4]) for i in range(len(train) - 4))  # 4-char contexts with a successor
+    want = [by_hand[tuple(val[i - 4 : i])] if i >= 4 else 0 for i in range(len(val))]
+    assert m.context_counts(val, context=[]).tolist() == want
+    assert (m.context_seen(val, context=[]) == (np.array(want) > 0)).all()
