@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import WordTokenizer, load_text
-from .errors import ArgumentError
+from .errors import ArgumentError, DataFileError
 from .models.sentence_classifier import KINDS, BagOfWordsClassifier, ClassifierConfig, EmbeddingClassifier
 from .nn_utils import eval_mode
 
@@ -71,7 +71,7 @@ def load_sentiment() -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     counts = df.groupby(["source", "label"]).size()
     if not (counts == 500).all():
-        raise ArgumentError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
+        raise DataFileError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
     return df
 
 
