@@ -228,11 +228,16 @@ def load_char_lm(kind_or_path, verify: bool = True):
     return model, tok, history, extra["info"]
 
 
-def timed_eval(model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None) -> tuple[float, float]:
+def timed_eval(
+    model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None, stride: int | None = None
+) -> tuple[float, float]:
     """``(val nats/char, seconds)`` of :func:`course_lib.train.evaluate_lm` on the validation ids.
+
+    ``stride=None`` scores non-overlapping windows; ``stride=block_size // 2`` is the sliding-window
+    evaluation (every character predicted from at least half the context).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     t0 = time.perf_counter()
-    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens)
+    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens, stride=stride)
     return v, time.perf_counter() - t0
