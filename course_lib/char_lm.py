@@ -26,6 +26,7 @@ import torch
 
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
+from .errors import ArgumentError
 from .models.lstm_lm import LSTMLM, LSTMConfig
 from .nn_utils import make_adamw
 from .train import (
@@ -97,7 +98,7 @@ def build_model(kind: str, vocab_size: int, block_size: int, **model_config):
         from .models.gpt import GPT, GPTConfig
 
         return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, **model_config))
-    raise ValueError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+    raise ArgumentError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
 
 
 def _model_config(model) -> dict:
@@ -127,7 +128,7 @@ def train_char_lm(
     """
     recipes = RECIPES if recipes is None else recipes
     if kind not in recipes:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
+        raise ArgumentError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
     recipe = {**recipes[kind], **overrides}
     if steps is not None:
         recipe["steps"] = int(steps)
