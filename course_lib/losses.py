@@ -29,7 +29,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_float, check_int, check_tensor
 from .errors import ArgumentError, ArgumentTypeError
 
 VAE_KINDS = ("gaussian", "bernoulli", "categorical")
@@ -127,6 +127,11 @@ def reconstruction_nll(
     return F.binary_cross_entropy_with_logits(flat_r, flat_t, reduction="none").sum(-1)
 
 
+def _check_one_code_per_example(codes: torch.Tensor, target: torch.Tensor) -> None:
+    if len(codes) != len(target):
+        raise ArgumentError(f"got {len(codes)} latent codes for {len(target)} examples: one latent code per example")
+
+
 def vae_loss(
     recon_logits_or_mean: torch.Tensor,
     target: torch.Tensor,
@@ -147,10 +152,9 @@ def vae_loss(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    beta = check_float(beta, "beta", min=0.0)
+    check_float(beta, "beta", min=0.0)
     _check_mu_logvar(mu, logvar)
-    if len(mu) != len(target):
-        raise ArgumentError(f"mu has {len(mu)} rows but target has {len(target)}: one latent code per example")
+    _check_one_code_per_example(mu, target)
     recon = reconstruction_nll(recon_logits_or_mean, target, kind, log_sigma).mean()
     kl = gaussian_kl(mu, logvar).mean()
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
@@ -192,9 +196,8 @@ def article_vae_loss(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    lam = check_float(lam, "lam", min=0.0)
-    if len(z) != len(target):
-        raise ArgumentError(f"z has {len(z)} rows but target has {len(target)}: one latent code per example")
+    check_float(lam, "lam", min=0.0)
+    _check_one_code_per_example(z, target)
     log_px_z = -reconstruction_nll(recon_mean, target, "gaussian", log_sigma)  # (B,)
     return (log_px_z + lam * standard_normal_log_prob(z)).mean()
 
@@ -219,7 +222,7 @@ def article_encoder_loss(x: torch.Tensor, z: torch.Tensor, lam: float = 0.0) -> 
 
     Defined in: notebooks/06_vae.ipynb
     """
-    lam = check_float(lam, "lam", min=0.0)
+    check_float(lam, "lam", min=0.0)
     _check_same_size(x, z, "z")
     return ((x - z).pow(2).sum(-1) + lam * z.pow(2).sum(-1)).mean()
 
@@ -247,8 +250,7 @@ def article_case_study_loss(word_vectors: torch.Tensor, encoder, decoder, lam: f
 
     Defined in: notebooks/06_vae.ipynb
     """
-    if not isinstance(word_vectors, torch.Tensor) or word_vectors.dim() != 2:
-        raise ArgumentError(f"word_vectors must be a (T, D) tensor of word vectors, got {type(word_vectors).__name__}")
+    check_tensor(word_vectors, "word_vectors", dim=2)
     z = encoder(word_vectors)  # (T, D)
     return article_encoder_loss(word_vectors, z, lam) + article_decoder_loss(word_vectors, decoder(z))
 

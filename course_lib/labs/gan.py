@@ -139,7 +139,15 @@ def _draw_samples(ax, samples, real, title):
     inside = (np.abs(samples) < FRAME).all(axis=1)
     ax.scatter(samples[inside, 0], samples[inside, 1], s=3, c="C3", alpha=0.6)
     if not inside.all():
-        ax.text(0, -FRAME + 0.2, f"{1 - inside.mean():.0%} off the frame", ha="center", fontsize=8, color="C3")
+        ax.text(
+            0,
+            -FRAME + 0.25,
+            f"{1 - inside.mean():.0%} off the frame",
+            ha="center",
+            fontsize=8,
+            color="C3",
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
+        )
     ax.set_xlim(-FRAME, FRAME)
     ax.set_ylim(-FRAME, FRAME)
     ax.set_aspect("equal", adjustable="box")

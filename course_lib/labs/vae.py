@@ -100,7 +100,6 @@ def train_toy_vae(
     return model, hist
 
 
-@torch.no_grad()
 def toy_log_likelihood(model: ToyVAE, x: torch.Tensor, k: int = 256, seed: int = 0) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) (nats) for each row of ``x`` (N, D), with ``k`` samples.
 
@@ -109,11 +108,12 @@ def toy_log_likelihood(model: ToyVAE, x: torch.Tensor, k: int = 256, seed: int =
     Defined in: notebooks/06_vae.ipynb
     """
     generator = torch.Generator().manual_seed(seed)
-    mu, logvar = model.encode(x)  # (N, d)
-    z = mu + (0.5 * logvar).exp() * torch.randn((k, *mu.shape), generator=generator)  # (K, N, d)
-    mean = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(x), -1)  # (K, N, D)
-    log_px_z = -reconstruction_nll(mean.reshape(k * len(x), -1), x.repeat(k, 1), "gaussian", model.log_sigma)
-    return iwae_bound(log_px_z.view(k, len(x)), z, mu, logvar)  # (N,)
+    with torch.no_grad():
+        mu, logvar = model.encode(x)  # (N, d)
+        z = mu + (0.5 * logvar).exp() * torch.randn((k, *mu.shape), generator=generator)  # (K, N, d): z_k ~ q(z|x)
+        mean = model.decode(z.reshape(-1, z.shape[-1])).reshape(k, len(x), -1)  # (K, N, D)
+        log_px_z = -reconstruction_nll(mean.reshape(k * len(x), -1), x.repeat(k, 1), "gaussian", model.log_sigma)
+        return iwae_bound(log_px_z.view(k, len(x)), z, mu, logvar)  # (N,)
 
 
 @torch.no_grad()
