@@ -396,7 +396,7 @@ def errata_markdown(notebook: str):
         raise ArgumentError(f"no erratum points at {notebook!r}")
 
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return text.replace("|", "&#124;").replace("\n", " ")
 
     lines = [
         "| § | the article says | what is wrong | what is right | shown under |",
