@@ -148,6 +148,7 @@ def labelled_scatter(
     """A 2-D scatter with a text label at each point (e.g. word vectors after PCA). Returns the axes.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/embeddings.py
     """
     p = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
     if p.ndim != 2 or p.shape[1] != 2:
@@ -207,6 +208,7 @@ def figure_to_png(fig) -> bytes:
     """Render a matplotlib figure to PNG bytes (used by widget panels) and close it.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/widgets.py
     """
     import io
 

@@ -36,7 +36,6 @@ from course_lib.labs.attention import CONTEXT_RECIPES, train_gpt  # noqa: E402
 from course_lib.results import record_table  # noqa: E402
 from course_lib.train import evaluate_lm  # noqa: E402
 
-
 OUT = Path(os.environ.get("ABLATION_OUT", "/tmp"))
 
 
