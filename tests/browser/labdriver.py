@@ -424,14 +424,20 @@ class NotebookPage:
             timeout=60_000,
         )
         deadline = t0 + timeout
-        quiet = 0
+        quiet, idle_since = 0, None
         while time.monotonic() < deadline:
             busy = self.page.evaluate(
                 "() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'))"
                 ".filter((p) => p.textContent.includes('*')).length"
             )
-            quiet = quiet + 1 if busy == 0 and self.server.kernel_state(self.rel_path) == "idle" else 0
+            idle = self.server.kernel_state(self.rel_path) == "idle"
+            idle_since = (idle_since or time.monotonic()) if idle else None
+            quiet = quiet + 1 if busy == 0 and idle else 0
             if quiet >= 3:
+                return time.monotonic() - t0
+            # After an error JupyterLab can leave a queued cell showing [*] with the kernel idle: the run is
+            # over (the tests then report the error and the cells that did not run).
+            if idle_since is not None and time.monotonic() - idle_since > 20:
                 return time.monotonic() - t0
             time.sleep(0.5)
         prompts = self.code_cell_prompts()
