@@ -81,6 +81,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--out", type=Path, default=None, help="write the loss-vs-time curve to this CSV file")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.add_argument(
+        "--record",
+        metavar="NAME",
+        default=None,
+        help="write this run's figures to docs/results/bench.json as bench.NAME_* (the README's benchmark table)",
+    )
     args = p.parse_args(argv)
     if args.budget <= 0 or args.threads < 1 or args.n_embd % args.n_head:
         p.error("need --budget > 0, --threads >= 1 and --n-embd divisible by --n-head")
@@ -240,6 +246,8 @@ def run(args: argparse.Namespace) -> dict:
         "curve": curve,
     }
     print_summary(args, config, result)
+    if args.record:
+        record_run(args, result)
     if args.out is not None:
         import pandas as pd
 
@@ -247,6 +255,27 @@ def run(args: argparse.Namespace) -> dict:
         pd.DataFrame(curve).to_csv(args.out, index=False)
         print(f"curve written to {args.out}")
     return result
+
+
+def record_run(args, r: dict) -> None:
+    """Write the run's figures to docs/results/bench.json (what the README's benchmark table shows)."""
+    import os
+
+    import pandas as pd
+
+    from course_lib.results import record, record_table
+
+    name = args.record
+    os.environ["COURSE_RECORD"], os.environ["COURSE_FAST"] = "1", "0"  # a benchmark run is always "full"
+    record(f"bench.{name}_budget", args.budget, ".0f")
+    record(f"bench.{name}_val", r["val_loss"], ".3f")
+    record(f"bench.{name}_tokens_per_s", r["tokens_per_s"], ",.0f")
+    record(f"bench.{name}_mfu", r["mfu"], ".1%")
+    record(f"bench.{name}_peak_gflops", r["matmul_peak_flops_per_s"] / 1e9, ".0f")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    record(f"bench.{name}_load", load, ".1f")
+    curve = pd.DataFrame(r["curve"])[["time_s", "step", "val_loss_subset"]]
+    record_table(f"bench.{name}_curve", curve, {"time_s": ".0f", "val_loss_subset": ".3f"})
 
 
 def print_summary(args, config, r: dict) -> None:

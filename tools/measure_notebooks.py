@@ -81,6 +81,7 @@ def run_notebook(path: Path, mode: str, threads: int, save_dir: Path | None = No
     nb = nbformat.read(path, as_version=4)
     watcher = MemoryWatcher()
     watcher.start()
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
     try:
         NotebookClient(
@@ -106,6 +107,9 @@ def run_notebook(path: Path, mode: str, threads: int, save_dir: Path | None = No
         "cpus": psutil.cpu_count(),
         "machine": platform.machine(),
         "date": dt.date.today().isoformat(),
+        # the 1-minute load average before and after (the larger): above the CPU count, other jobs shared the
+        # machine and the wall time overstates what a quiet machine needs (the course map marks such rows)
+        "load": round(max(load_before, os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")), 1),
     }
 
 
@@ -120,7 +124,8 @@ def save_rows(rows: list[dict]) -> None:
     CSV.parent.mkdir(exist_ok=True)
     rows = sorted(rows, key=lambda r: (r["notebook"], r["mode"]))
     with open(CSV, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        w = csv.DictWriter(f, fieldnames=fields, restval="")
         w.writeheader()
         w.writerows(rows)
 
