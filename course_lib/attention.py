@@ -124,7 +124,7 @@ def causal_mask(T_q: int, T_k: int | None = None, device=None) -> torch.Tensor:
     """
     T_k = T_q if T_k is None else T_k
     if T_q < 0 or T_k < T_q:
-        raise ValueError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
+        raise ArgumentError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
     return torch.ones(T_q, T_k, dtype=torch.bool, device=device).tril(diagonal=T_k - T_q)
 
 
@@ -138,7 +138,7 @@ def padding_mask(lengths: Sequence[int] | torch.Tensor, T: int) -> torch.Tensor:
     """
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or (lengths < 0).any() or (lengths > T).any():
-        raise ValueError(f"lengths must be a 1-D list of integers in 0..{T}, got {lengths.tolist()}")
+        raise ArgumentError(f"lengths must be a 1-D list of integers in 0..{T}, got {lengths.tolist()}")
     return (torch.arange(T)[None, :] < lengths[:, None])[:, None, :]  # (B, 1, T)
 
 
@@ -181,7 +181,7 @@ def softmax_saturation(
     import pandas as pd  # only here: importing the GPT must not load pandas
 
     if not dims or any(int(d) < 1 for d in dims):
-        raise ValueError(f"dims must be positive widths, got {list(dims)}")
+        raise ArgumentError(f"dims must be positive widths, got {list(dims)}")
     rows = []
     for d in dims:
         g = torch.Generator().manual_seed(seed + int(d))
@@ -517,11 +517,11 @@ def head_pattern_scores(
     import pandas as pd  # only here: importing the GPT must not load pandas
 
     if not maps:
-        raise ValueError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
+        raise ArgumentError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
     rows = []
     T = maps[0].size(-1)
     if T < 2:
-        raise ValueError(f"need at least 2 positions to score heads, got T={T}")
+        raise ArgumentError(f"need at least 2 positions to score heads, got T={T}")
     t = torch.arange(T)
     dist = (t[:, None] - t[None, :]).clamp_min(0).float()  # (T, T)
     last_space = None
@@ -533,7 +533,7 @@ def head_pattern_scores(
         last_space = before  # (B, T), −1 where none
     for li, m in enumerate(maps):
         if m.dim() != 4 or m.size(-1) != m.size(-2):
-            raise ValueError(f"layer {li}: expected attention weights (B, H, T, T), got {_shape(m)}")
+            raise ArgumentError(f"layer {li}: expected attention weights (B, H, T, T), got {_shape(m)}")
         m = m.float()
         for h in range(m.size(1)):
             a = m[:, h]  # (B, T, T)

@@ -26,6 +26,7 @@ import torch
 
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
+from .errors import ArgumentError
 from .models.lstm_lm import LSTMLM, LSTMConfig
 from .nn_utils import make_adamw
 from .train import (
@@ -97,7 +98,7 @@ def build_model(kind: str, vocab_size: int, block_size: int, **model_config):
         from .models.gpt import GPT, GPTConfig
 
         return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, **model_config))
-    raise ValueError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+    raise ArgumentError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
 
 
 def _model_config(model) -> dict:
@@ -127,7 +128,7 @@ def train_char_lm(
     """
     recipes = RECIPES if recipes is None else recipes
     if kind not in recipes:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
+        raise ArgumentError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
     recipe = {**recipes[kind], **overrides}
     if steps is not None:
         recipe["steps"] = int(steps)
@@ -228,11 +229,16 @@ def load_char_lm(kind_or_path, verify: bool = True):
     return model, tok, history, extra["info"]
 
 
-def timed_eval(model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None) -> tuple[float, float]:
+def timed_eval(
+    model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None, stride: int | None = None
+) -> tuple[float, float]:
     """``(val nats/char, seconds)`` of :func:`course_lib.train.evaluate_lm` on the validation ids.
+
+    ``stride=None`` scores non-overlapping windows; ``stride=block_size // 2`` is the sliding-window
+    evaluation (every character predicted from at least half the context).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     t0 = time.perf_counter()
-    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens)
+    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens, stride=stride)
     return v, time.perf_counter() - t0

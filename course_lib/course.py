@@ -19,6 +19,7 @@ class Notebook:
     """One notebook of the course: file stem, the article sections it teaches, what a learner builds.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/course.py
     """
 
     stem: str

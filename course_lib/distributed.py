@@ -35,6 +35,7 @@ def init_distributed(backend: str = "gloo") -> tuple[int, int]:
     """Join the process group ``torchrun`` set up; return ``(rank, world_size)`` (``(0, 1)`` when not under torchrun).
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: benchmarks/ddp_shakespeare.py
     """
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         return 0, 1
@@ -47,6 +48,7 @@ def shard(batch: tuple[torch.Tensor, ...], rank: int, world_size: int) -> tuple[
     """This process's share of a global batch: rows ``rank·B/k … (rank+1)·B/k − 1`` of every tensor.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/distributed.py
     """
     world_size = check_int(world_size, "world_size", min=1)
     rank = check_int(rank, "rank", min=0, max=world_size - 1)
@@ -145,6 +147,7 @@ def single_process_step(
     """The reference: one ordinary training step on the whole global batch, in this process.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/labs/scale.py
     """
     model, _ = train_data_parallel(
         train_ids, vocab_size, size, 1, batch_size, block_size, lr, seed, grad_clip, progress=False
@@ -156,6 +159,7 @@ def ddp_matches_single_process(ddp_state: dict, reference: nn.Module, atol: floa
     """Whether the weights after a DDP step equal the reference's: ``(all close, max |difference|)``.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/labs/scale.py
     """
     ref = reference.state_dict()
     if set(ddp_state) != set(ref):

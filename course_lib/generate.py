@@ -10,8 +10,11 @@ Every autoregressive model in the course (the character LSTM, the GPT) is sample
 ``state`` is ``None`` at the start and is whatever the model carries between calls: the LSTM's
 (h, c), the Transformer's key/value cache. A model whose context is limited sets
 ``model.max_context`` (its ``block_size``); when the cache is full, the loop re-encodes the most
-recent tokens. ``use_cache=False`` recomputes the whole (cropped) prefix at every step — the
-quadratic way the article's §5 program does it. Both give the same tokens for a model without a
+recent tokens. ``use_cache=False`` recomputes the whole prefix (cropped to ``max_context``) at
+every step: for a model without a context limit that is about n²/2 token reads for n new tokens —
+quadratic. (The article's §5.2 loop is different again: it re-reads a *fixed* 10-token window at every
+step, 10 reads per new token — linear, with a large constant; ``article_program.count_token_reads``
+compares the three.) Both give the same tokens for a model without a
 context limit (the LSTM) and, for a Transformer, as long as prompt + generated text fits in
 ``max_context``; beyond that the cached loop keeps between ``max_context // 2`` and
 ``max_context`` tokens of context (it re-encodes the newest half when the cache is full), while

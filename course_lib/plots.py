@@ -148,6 +148,7 @@ def labelled_scatter(
     """A 2-D scatter with a text label at each point (e.g. word vectors after PCA). Returns the axes.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/embeddings.py
     """
     p = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
     if p.ndim != 2 or p.shape[1] != 2:
@@ -180,15 +181,21 @@ def bar_with_errors(
 ):
     """A bar plot of a results table, with error bars from column ``err`` (e.g. a 95% CI half-width).
 
+    With ``hue``, bars are grouped and coloured by that column, and each error bar sits on its own bar.
+
     Defined in: notebooks/03_context_representation.ipynb
     """
     ax = _ax(ax)
     sns.barplot(data=table, x=x, y=y, hue=hue, ax=ax, errorbar=None)
-    if err is not None:
-        for bar, (_, row) in zip(ax.patches, table.iterrows()):
-            ax.errorbar(
-                bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err], color="black", capsize=3, lw=1
-            )
+    if err is not None:  # seaborn draws one container per hue level, its bars in the order of the x categories
+        x_order = list(table[x].unique())
+        groups = [table] if hue is None else [table[table[hue] == level] for level in table[hue].unique()]
+        for container, group in zip(ax.containers, groups):
+            group = group.iloc[sorted(range(len(group)), key=lambda i: x_order.index(group[x].iloc[i]))]
+            for bar, (_, row) in zip(container, group.iterrows()):
+                ax.errorbar(
+                    bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err], color="black", capsize=3, lw=1
+                )
     if title:
         ax.set_title(title)
     if ylabel:
@@ -201,6 +208,7 @@ def figure_to_png(fig) -> bytes:
     """Render a matplotlib figure to PNG bytes (used by widget panels) and close it.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/widgets.py
     """
     import io
 

@@ -54,6 +54,7 @@ class Canary:
     """One canary: a prefix, a random secret and how many times it is put into the training text.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/privacy.py
     """
 
     prefix: str
@@ -90,6 +91,7 @@ def insert_canaries(text: str, canaries, seed: int = 0) -> str:
     """``text`` with each canary's line inserted ``insertions`` times, each time at a random line start.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/privacy.py
     """
     text = check_text(text, "text")
     rng = np.random.default_rng(check_seed(seed))
@@ -294,6 +296,7 @@ def text_windows(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torc
     These windows are the *examples* of DP-SGD: its guarantee is per window.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/privacy.py
     """
     block_size = check_int(block_size, "block_size", min=1)
     n = (len(ids) - 1) // block_size

@@ -46,6 +46,7 @@ def gpt_hidden_states(model: GPT, idx: torch.Tensor) -> list[torch.Tensor]:
     Entry 0 is the input to the first block (token + position embeddings), entry l the output of block l.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/labs/scale.py
     """
     if not isinstance(model, GPT):
         raise ArgumentError(f"model must be the course's GPT, got {type(model).__name__}")
@@ -69,6 +70,7 @@ def char_task_labels(text: str) -> dict[str, np.ndarray]:
       Tiny Shakespeare, such as ``First Citizen:``) before the colon, 0 elsewhere.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: course_lib/labs/scale.py
     """
     text = check_text(text, "text")
     n = len(text)

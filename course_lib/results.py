@@ -72,6 +72,7 @@ def results_file(key: str, results_dir: Path | None = None) -> Path:
     """The file that holds ``key``: ``docs/results/<prefix>.json``, prefix = the part before the first dot.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/results.py
     """
     return Path(results_dir or RESULTS_DIR) / f"{_check_key(key).split('.', 1)[0]}.json"
 

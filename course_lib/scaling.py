@@ -289,6 +289,7 @@ def save_gpt_set(path, models: dict, extra: dict | None = None, half: bool = Tru
     models *before* measuring anything, so what is measured is what is shipped.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: tools/train_scale_privacy_models.py
     """
     from dataclasses import asdict
 
@@ -312,6 +313,7 @@ def round_to_half(model: GPT) -> GPT:
     """Round every weight to float16 and back (in place): the model then equals its float16 checkpoint.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    Used by: tools/train_scale_privacy_models.py
     """
     with torch.no_grad():
         for p in model.parameters():

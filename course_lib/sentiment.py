@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import WordTokenizer, load_text
-from .errors import ArgumentError
+from .errors import ArgumentError, DataFileError
 from .models.sentence_classifier import KINDS, BagOfWordsClassifier, ClassifierConfig, EmbeddingClassifier
 from .nn_utils import eval_mode
 
@@ -57,7 +57,7 @@ def parse_labelled_lines(text: str, source: str = "?") -> pd.DataFrame:
             continue
         parts = line.rsplit("\t", 1)
         if len(parts) != 2 or parts[1].strip() not in ("0", "1"):
-            raise ValueError(f"{source}, line {n}: expected 'sentence<TAB>0 or 1', got {line[:80]!r}")
+            raise ArgumentError(f"{source}, line {n}: expected 'sentence<TAB>0 or 1', got {line[:80]!r}")
         rows.append((parts[0].strip(), int(parts[1]), source))
     return pd.DataFrame(rows, columns=["text", "label", "source"])
 
@@ -71,7 +71,7 @@ def load_sentiment() -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     counts = df.groupby(["source", "label"]).size()
     if not (counts == 500).all():
-        raise ValueError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
+        raise DataFileError(f"expected 500 sentences per site and label, got {counts.to_dict()}")
     return df
 
 
@@ -81,7 +81,7 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
     Defined in: notebooks/03_context_representation.ipynb
     """
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
-        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+        raise ArgumentError(f"fractions must be three positive numbers summing to 1, got {fractions}")
     rng = np.random.default_rng(seed)
     parts = {"train": [], "val": [], "test": []}
     for _, group in df.groupby(["source", "label"], sort=True):
@@ -135,9 +135,9 @@ def glove_matrix(tokenizer: WordTokenizer, glove, seed: int = 0) -> torch.Tensor
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    g = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     std = float(glove.vectors.std())
-    m = torch.randn(tokenizer.vocab_size, glove.dim, generator=g) * std
+    m = torch.randn(tokenizer.vocab_size, glove.dim, generator=generator) * std
     for w, i in tokenizer.stoi.items():
         if w in glove.index:
             m[i] = glove.vectors[glove.index[w]]
@@ -223,18 +223,18 @@ def fit_classifier(
 
     ids, mask, y = train_xy
     n = len(ids)
-    g = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     lengths = mask.sum(1)
     batches = []  # per epoch: shuffle, sort chunks of 10 batches by length (less padding), shuffle the batches
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=g)
+        perm = torch.randperm(n, generator=generator)
         chunk = 10 * batch_size
         epoch_batches = []
         for c in range(0, n, chunk):
             part = perm[c : c + chunk]
             part = part[torch.sort(lengths[part], stable=True).indices]
             epoch_batches += list(part.split(batch_size))
-        batches += [epoch_batches[i] for i in torch.randperm(len(epoch_batches), generator=g).tolist()]
+        batches += [epoch_batches[i] for i in torch.randperm(len(epoch_batches), generator=generator).tolist()]
     steps_per_epoch = len(batches) // epochs
     best = {"acc": -1.0, "state": None}
 
@@ -334,8 +334,8 @@ def summarise(results: pd.DataFrame, n_test: int) -> pd.DataFrame:
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    g = results.groupby(["model", "init"], sort=False)
-    t = g.agg(
+    groups = results.groupby(["model", "init"], sort=False)
+    t = groups.agg(
         test_acc=("test_acc", "mean"),
         seed_std=("test_acc", "std"),
         val_acc=("val_acc", "mean"),
@@ -356,7 +356,7 @@ def paired_bootstrap(correct_a: torch.Tensor, correct_b: torch.Tensor, n_boot: i
     """
     a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
+        raise ArgumentError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(a), (n_boot, len(a)))
     diffs = (a[idx] - b[idx]).mean(1)

@@ -227,7 +227,7 @@ def test_gpt_shapes_tying_and_errors():
     assert all(p.dim() == 1 for p in opt.param_groups[1]["params"])
 
 
-@pytest.mark.parametrize("positions", ["learned", "sinusoidal", "none"])
+@pytest.mark.parametrize("positions", ["learned", "sinusoidal", "rope", "none"])
 def test_gpt_sdpa_path_equals_manual_path_and_steps_equal_forward(positions):
     m = small_gpt(positions=positions)
     x = torch.randint(0, 11, (2, 25))
@@ -370,4 +370,99 @@ def test_widget_inputs_that_cannot_be_used_raise_input_error():
         viewer.render(layer=5, head=0, passage="one", text="")
     with pytest.raises(ValueError, match="at least one passage"):
         LA.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
+    matplotlib.pyplot.close("all")
+
+
+# --- the Transformer's parts, rotary positions, and the notebook's experiments ----------------------------------
+
+
+def test_rotary_scores_depend_on_the_offset_only_and_keep_lengths():
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(1, 2, 1, 8, generator=g, dtype=torch.float64)
+    k = torch.randn(1, 2, 1, 8, generator=g, dtype=torch.float64)
+
+    def score(t, s):
+        return (A.apply_rotary(q, offset=t) * A.apply_rotary(k, offset=s)).sum(-1)
+
+    torch.testing.assert_close(score(7, 3), score(107, 103), atol=1e-4, rtol=0)
+    assert (score(7, 3) - score(7, 6)).abs().max() > 1e-3
+    torch.testing.assert_close(A.apply_rotary(q, offset=11).norm(dim=-1), q.norm(dim=-1))
+    # positions 0..T-1 in one call == one position at a time
+    x = torch.randn(1, 2, 5, 8, generator=g)
+    torch.testing.assert_close(A.apply_rotary(x)[:, :, 3:4], A.apply_rotary(x[:, :, 3:4], offset=3))
+    with pytest.raises(ValueError, match="even"):
+        A.apply_rotary(torch.randn(1, 1, 2, 5))
+
+
+@pytest.mark.parametrize("norm,residual", [("pre", True), ("post", True), ("none", True), ("pre", False)])
+def test_block_variants_compute_their_formulas(norm, residual):
+    torch.manual_seed(0)
+    block = A.TransformerBlock(16, 2, norm=norm, residual=residual).eval()
+    x = torch.randn(2, 5, 16)
+    y, _, _ = block(x)
+
+    def attn(h):
+        return block.attn(h, causal=True)[0]
+
+    keep = (lambda t: t) if residual else (lambda t: torch.zeros_like(t))
+    if norm == "post":
+        h = block.ln1(keep(x) + attn(x))
+        want = block.ln2(keep(h) + block.mlp(h))
+    else:
+        h = keep(x) + attn(block.ln1(x))
+        want = keep(h) + block.mlp(block.ln2(h))
+    torch.testing.assert_close(y, want)
+    assert isinstance(block.ln1, nn.Identity) == (norm == "none")
+    with pytest.raises(ValueError, match="norm"):
+        A.TransformerBlock(16, 2, norm="sandwich")
+
+
+def test_mlp_is_position_wise_with_gelu():
+    torch.manual_seed(0)
+    mlp = A.MLP(8)
+    x = torch.randn(2, 4, 8)
+    torch.testing.assert_close(mlp(x), mlp.proj(F.gelu(mlp.fc(x))))
+    torch.testing.assert_close(mlp(x)[:, 2:3], mlp(x[:, 2:3]))  # each position on its own
+
+
+def test_sequence_warmup_and_train_gpt():
+    w = LA.SequenceWarmup(256, steps=1200)
+    assert [w(s) for s in (0, 74, 75, 524, 525, 1199)] == [32, 32, 64, 224, 256, 256]
+    ids = torch.tensor([0, 1, 2, 3, 4, 5, 6] * 300)
+    model, hist = LA.train_gpt(ids, ids[:400], steps=40, batch_tokens=128, context=LA.SequenceWarmup(32, 40, start=8),
+                               lr=1e-2, warmup=5, n_layer=1, n_head=2, n_embd=16, eval_every=20, eval_tokens=256,
+                               progress=False)  # fmt: skip
+    assert model.config.block_size == 32 and model.config.vocab_size == 7
+    assert hist.attrs["tokens"] == sum(
+        128 // w_ * w_ for w_ in (LA.SequenceWarmup(32, 40, start=8)(s) for s in range(40))
+    )
+    v = hist["val_loss"].dropna()
+    assert len(v) == 3 and v.iloc[-1] < 0.5 < v.iloc[0]  # a period-7 cycle is learned
+    assert set(LA.CONTEXT_RECIPES) == {"04", "04, context 64", "05", "05, context 256"}
+
+
+def test_loss_by_position_and_grad_norms():
+    m = small_gpt()
+    ids = torch.randint(0, 11, (300,), generator=torch.Generator().manual_seed(0))
+    per_pos = LA.loss_by_position(m, ids, 16, n_windows=5)
+    starts = torch.linspace(0, len(ids) - 16 - 2, 5).long()
+    x = ids[starts[:, None] + torch.arange(16)]
+    y = ids[starts[:, None] + torch.arange(16) + 1]
+    want = F.cross_entropy(m(x).reshape(-1, 11), y.reshape(-1), reduction="none").view(5, 16).mean(0)
+    torch.testing.assert_close(per_pos, want)
+    norms = LA.grad_norms_by_layer(m, x, y)
+    assert len(norms) == 2 and all(n > 0 for n in norms)
+    assert all(p.grad is None for p in m.parameters())  # left clean
+
+
+def test_head_figure_and_the_viewer_waits_for_enter():
+    tok = CharTokenizer("abc de")
+    m = small_gpt(vocab_size=tok.vocab_size)
+    maps = [a[0] for a in m.attention_maps(torch.tensor([tok.encode("abc de")]))]
+    fig = LA.head_figure(maps, "abc de", 1, 0)
+    prev = maps[1][0][torch.arange(1, 6), torch.arange(5)].mean().item()
+    assert fig.axes[0].get_title() == f"layer 1, head 0: mean weight on previous char {prev:.2f}"
+    viewer = LA.attention_viewer_panel(m, tok, {"one": "abc abc"})
+    box = viewer.controls["text"]
+    assert box.continuous_update is False and box.placeholder and box.layout.width
     matplotlib.pyplot.close("all")

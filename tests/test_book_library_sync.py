@@ -2,6 +2,10 @@
 
 "Uses" means a code cell imports it, calls it, refers to it as an attribute (``gen.sample_next``) or shows it
 with ``show_source``: a name that only appears in a notebook's prose does not count.
+
+Support code that a learner never calls directly (the exercise registry's decorator, the helpers a training script
+or the DDP benchmark calls) says so instead: ``Used by: tools/train_x.py`` (or a ``course_lib``/``benchmarks`` file),
+and that file must use the name in its code.
 """
 
 import ast
@@ -28,9 +32,22 @@ def _public_items():
             yield module.__name__, name, obj
 
 
+def _names_in(src: str, names: set[str]) -> None:
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.add(node.name.split(".")[-1])
+
+
 def code_names(path: Path) -> set[str]:
-    """Every name a notebook's code cells import, call, reference or read as an attribute."""
+    """Every name a notebook's code cells (or a Python file's code) import, call, reference or read as an attribute."""
     names: set[str] = set()
+    if path.suffix == ".py":
+        _names_in(path.read_text(encoding="utf-8"), names)
+        return names
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] != "code":
             continue
@@ -72,6 +89,15 @@ def test_every_public_item_names_an_existing_notebook_that_uses_it_in_code():
         if not path.exists():
             problems.append(f"{module}.{name}: {m.group(1)} does not exist")
             continue
-        if name not in cache.setdefault(path, code_names(path)):
-            problems.append(f"{module}.{name}: {m.group(1)} never uses {name} in code (import, call or show_source)")
+        if name in cache.setdefault(path, code_names(path)):
+            continue
+        used_by = re.search(r"Used by: ((?:course_lib|tools|benchmarks)/\S+\.py)", inspect.getdoc(obj) or "")
+        if used_by:
+            user = ROOT / used_by.group(1)
+            if not user.exists():
+                problems.append(f"{module}.{name}: 'Used by: {used_by.group(1)}' does not exist")
+            elif name not in cache.setdefault(user, code_names(user)):
+                problems.append(f"{module}.{name}: {used_by.group(1)} never uses {name} in code")
+            continue
+        problems.append(f"{module}.{name}: {m.group(1)} never uses {name} in code (import, call or show_source)")
     assert not problems, "\n".join(problems)

@@ -1,4 +1,7 @@
-"""Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets, n-grams."""
+"""Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets.
+
+The n-gram model's tests are in test_01_background_ngram.py.
+"""
 
 import math
 import shutil
@@ -16,7 +19,6 @@ matplotlib.use("agg")
 from course_lib import config, data, env, ngram, plots, show_source, train, widgets  # noqa: E402
 from course_lib.data import CharTokenizer, DataFileError, WordTokenizer  # noqa: E402
 from course_lib.labs import tour  # noqa: E402
-from course_lib.labs.ngram import ngram_sampler_panel  # noqa: E402
 
 # --- config -----------------------------------------------------------------------------------
 
@@ -434,71 +436,7 @@ def test_closest_matches_suggests_spellings():
     assert "romeo" in widgets.closest_matches("romoe", ["romeo", "juliet", "king"])
 
 
-# --- n-gram model ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shakespeare_ids():
-    text = data.load_shakespeare()
-    tok = CharTokenizer.from_text(text)
-    return tok, np.array(tok.encode(text))
-
-
-def test_uniform_model_perplexity_is_vocabulary_size(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(0, tok.vocab_size).fit(ids[:1000])
-    assert m.perplexity(ids[:500]) == pytest.approx(65.0)
-
-
-@pytest.mark.parametrize("order", [1, 2, 4, 7])
-def test_ngram_probabilities_sum_to_one(shakespeare_ids, order):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(order, tok.vocab_size).fit(ids[:200_000])
-    rng = np.random.default_rng(order)
-    for _ in range(5):
-        start = rng.integers(200_000, len(ids) - 10)
-        p = m.next_distribution(ids[start : start + order])
-        assert p.shape == (65,) and (p > 0).all() and p.sum() == pytest.approx(1.0, abs=1e-12)
-    p = m.next_distribution(tok.encode("Zq"))  # a context never seen: falls back, still sums to 1
-    assert p.sum() == pytest.approx(1.0, abs=1e-12)
-
-
-def test_ngram_nll_matches_explicit_chain_rule(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(3, tok.vocab_size).fit(ids[:100_000])
-    seq = ids[100_000:100_050]
-    by_hand = -np.mean([np.log(m.next_distribution(seq[max(0, i - 2) : i])[seq[i]]) for i in range(len(seq))])
-    assert m.nll(seq) == pytest.approx(by_hand, rel=1e-10)
-
-
-def test_higher_order_fits_training_text_better_but_overfits(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    tr, va = data.train_val_split(ids)
-    orders = (1, 3, 6, 8)
-    nll = {n: ngram.KneserNeyLM(n, tok.vocab_size).fit(tr) for n in orders}
-    train_nll = [nll[n].nll(tr[:50_000]) for n in orders]
-    val_nll = {n: nll[n].nll(va, context=tr) for n in orders}
-    assert train_nll == sorted(train_nll, reverse=True)  # more context always fits training data better
-    assert val_nll[6] < val_nll[3] < val_nll[1]
-    assert val_nll[8] > val_nll[6]  # data sparsity: validation turns up
-
-
-def test_ngram_sampling_is_seeded_and_checked(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(4, tok.vocab_size).fit(ids[:100_000])
-    a = m.sample(tok.encode("ROMEO:"), 50, seed=3)
-    assert a == m.sample(tok.encode("ROMEO:"), 50, seed=3) and len(a) == 50
-    greedy = tok.encode("ROMEO:")
-    for _ in range(20):
-        greedy.append(int(np.argmax(m.next_distribution(greedy))))
-    assert m.sample(tok.encode("ROMEO:"), 20, temperature=0.01, seed=2) == greedy[6:]  # T → 0 is greedy
-    with pytest.raises(ValueError, match="temperature"):
-        m.sample([0], 5, temperature=0)
-    with pytest.raises(ValueError, match="token ids must be in"):
-        m.fit([0, 99])
-
-
-# --- notebook 00 / 01 widgets and the neural LM -----------------------------------------------------
+# --- notebook 00 widgets -------------------------------------------------------------------------------
 
 
 def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
@@ -520,35 +458,3 @@ def test_data_inventory_lists_every_file_as_ok():
 
     inv = tour.data_inventory()
     assert (inv["sha256 check"] == "ok").all() and "data/tinyshakespeare/input.txt" in set(inv["file"])
-
-
-def test_ngram_panel_samples_and_rejects_bad_prompts(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    models = {n: ngram.KneserNeyLM(n, tok.vocab_size).fit(ids[:50_000]) for n in (2, 4)}
-    text = ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
-    assert text.startswith("ROMEO:") and len(text) == 36
-    assert text == ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
-    panel = ngram_sampler_panel(models, tok)
-    assert panel.error is None and panel.text.startswith("ROMEO:")
-    panel.controls["prompt"].value = ""
-    assert "Type a prompt" in panel.error
-    panel.controls["prompt"].value = "naïve"
-    assert "'ï'" in panel.error
-    with pytest.raises(widgets.InputError, match="No model of order 7"):
-        ngram.ngram_sample_text(models, tok, "a", 7, 1.0, 5)
-
-
-def test_mlp_language_model_sees_only_its_window():
-    from course_lib.models.mlp_lm import MLPLanguageModel, MLPLMConfig
-
-    torch.manual_seed(0)
-    m = MLPLanguageModel(MLPLMConfig(vocab_size=65, context=3))
-    x = torch.randint(65, (2, 10))
-    out = m(x)
-    assert out.shape == (2, 10, 65)
-    x2 = x.clone()
-    x2[:, 2] = (x2[:, 2] + 1) % 65  # position 2 is in the window of outputs 2, 3, 4 only
-    changed = (m(x2) - out).abs().amax(dim=(0, 2)) > 0
-    assert changed.tolist() == [False, False, True, True, True] + [False] * 5
-    with pytest.raises(ValueError, match=r"\(B, T\)"):
-        m(x[0])

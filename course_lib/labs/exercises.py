@@ -50,6 +50,7 @@ class Hint(Exception):
     """Raised by a check when the answer is not right yet; its message is the hint shown to the learner.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/tour.py
     """
 
 
@@ -58,6 +59,7 @@ class Exercise:
     """A registered exercise: its id (``"05.1"``), what the answer is, its check and a plausible wrong answer.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/exercises.py
     """
 
     id: str
@@ -73,6 +75,7 @@ def exercise(id: str, expects: str, wrong: Callable[[], Any]):
     """Decorator: register ``check(answer)`` as the check of exercise ``id`` (``"NN.k"``).
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/tour.py
     """
     if id[:2] not in LABS or not id[2:3] == ".":
         raise ArgumentError(f"exercise ids look like 'NN.k' with NN a notebook number, got {id!r}")
@@ -90,6 +93,7 @@ def load(id: str) -> Exercise:
     """The exercise ``id``, importing the lab module that registers it.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/exercises.py
     """
     number = str(id)[:2]
     if number not in LABS:
@@ -106,6 +110,7 @@ class Result:
     """What :func:`check` says: ``correct`` and a message; shown in a notebook as a coloured box.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/exercises.py
     """
 
     id: str
@@ -128,6 +133,7 @@ def strict() -> bool:
     """True under the test command (``COURSE_EXERCISES_STRICT=1``): a wrong answer fails instead of hinting.
 
     Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/labs/exercises.py
     """
     return os.environ.get("COURSE_EXERCISES_STRICT", "0").strip() == "1"
 

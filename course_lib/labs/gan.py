@@ -15,14 +15,17 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_choice, check_float, check_int, check_seed
+from ..errors import ArgumentError
 from ..generate import gumbel_softmax_sample
 from ..losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
 from ..models.gan import GAN, GANConfig
 from ..toy_data import mode_coverage, ring_of_gaussians
 from ..train import train
 from ..widgets import InputError, Panel
+from .exercises import Hint, exercise
 
-LOSS_KINDS = ("non_saturating", "minimax", "article", "article_d")
+LOSS_KINDS = ("non_saturating", "minimax", "article", "article_d", "article_max")
 
 
 def gan_losses(kind: str = "non_saturating"):
@@ -33,19 +36,20 @@ def gan_losses(kind: str = "non_saturating"):
     * ``"non_saturating"``: :func:`~course_lib.losses.discriminator_loss` and the non-saturating
       :func:`~course_lib.losses.generator_loss` (the correct, practical GAN);
     * ``"minimax"``: the same discriminator, generator minimises log(1 − D(G(z)));
-    * ``"article"``: the article's L_D = −log(D(x) + D(G(z))) and L_G = −log D(x), verbatim;
-    * ``"article_d"``: the article's L_D with the correct non-saturating L_G (isolates the L_D flaw).
+    * ``"article"``: the article's L_D = −log(D(x) + D(G(z))) and L_G = −log D(x), as printed;
+    * ``"article_d"``: the article's L_D with the correct non-saturating L_G (isolates the L_D flaw);
+    * ``"article_max"``: the correct L_D, and the generator *maximises* its (non-saturating) loss, as
+      §4.1.3.2's sentence says ("最大化生成器的损失函数").
 
     Defined in: notebooks/07_gan.ipynb
     """
-    if kind not in LOSS_KINDS:
-        raise ValueError(f"kind must be one of {LOSS_KINDS}, got {kind!r}")
+    check_choice(kind, "kind", LOSS_KINDS)
 
     def d_loss(model: GAN, batch):
         real, z = batch
         fake = model.G(z).detach()  # the D step does not train G
         real_logits, fake_logits = model.D(real), model.D(fake)  # (B,), (B,)
-        if kind.startswith("article"):
+        if kind in ("article", "article_d"):
             loss = article_discriminator_loss(torch.sigmoid(real_logits), torch.sigmoid(fake_logits))
         else:
             loss = discriminator_loss(real_logits, fake_logits)
@@ -55,7 +59,8 @@ def gan_losses(kind: str = "non_saturating"):
         real, z = batch
         if kind == "article":  # −log D(x): only real data, G does not appear
             return article_generator_loss(torch.sigmoid(model.D(real)))
-        return generator_loss(model.D(model.G(z)), "minimax" if kind == "minimax" else "non_saturating")
+        loss = generator_loss(model.D(model.G(z)), "minimax" if kind == "minimax" else "non_saturating")
+        return -loss if kind == "article_max" else loss
 
     return d_loss, g_loss
 
@@ -66,6 +71,7 @@ def train_gan(
     seed: int = 0,
     batch_size: int = 256,
     lr: float = 1e-3,
+    lr_d: float | None = None,
     snapshot_every: int = 250,
     n_eval: int = 2000,
     std: float = 0.05,
@@ -74,25 +80,30 @@ def train_gan(
 ):
     """Train a :class:`GAN` on the ring of 8 Gaussians with :func:`course_lib.train.train`.
 
-    Every ``snapshot_every`` steps, ``n_eval`` samples from a fixed noise batch are stored and scored
-    with :func:`mode_coverage`. Returns ``(model, history, snapshots)``, ``snapshots`` a dict
+    Adam (β₁ = 0.5) with learning rate ``lr`` for G and ``lr_d`` (default: ``lr``) for D. Every
+    ``snapshot_every`` steps, ``n_eval`` samples from a fixed noise batch are stored and scored with
+    :func:`mode_coverage`. Returns ``(model, history, snapshots)``, ``snapshots`` a dict
     ``{step: samples as a (n_eval, 2) array}``.
 
     Defined in: notebooks/07_gan.ipynb
     """
+    check_int(steps, "steps", min=1)
+    check_int(snapshot_every, "snapshot_every", min=1)
+    check_seed(seed)
+    lr_d = lr if lr_d is None else check_float(lr_d, "lr_d", min=0.0, min_open=True)
     torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     config = config or GANConfig()
     model = GAN(config)
     d_loss, g_loss = gan_losses(kind)
-    d_opt = torch.optim.Adam(model.D.parameters(), lr=lr, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(model.D.parameters(), lr=lr_d, betas=(0.5, 0.999))
     g_opt = torch.optim.Adam(model.G.parameters(), lr=lr, betas=(0.5, 0.999))
     z_eval = torch.randn(n_eval, config.latent_dim, generator=torch.Generator().manual_seed(1000 + seed))
     snapshots: dict[int, np.ndarray] = {}
 
     def get_batch(step):
-        real, _ = ring_of_gaussians(batch_size, std=std, generator=g)
-        return real, torch.randn(batch_size, config.latent_dim, generator=g)
+        real, _ = ring_of_gaussians(batch_size, std=std, generator=generator)
+        return real, torch.randn(batch_size, config.latent_dim, generator=generator)
 
     def eval_fn(m):
         s = m.G(z_eval)
@@ -110,7 +121,7 @@ def train_gan(
         eval_fn=eval_fn,
         log_every=max(1, steps // 30),
         progress=progress,
-        desc=f"GAN ({kind}, seed {seed})",
+        desc=f"GAN ({kind}, seed {seed}" + (f", D lr {lr_d:g})" if lr_d != lr else ")"),
     )
     # the training loop also evaluates after the last step; key that snapshot by the real step
     if steps % snapshot_every:
@@ -120,11 +131,25 @@ def train_gan(
     return model, hist, snapshots
 
 
+FRAME = 3.0  # the plots show [-FRAME, FRAME]²; the ring has radius 2
+
+
 def _draw_samples(ax, samples, real, title):
     ax.scatter(real[:, 0], real[:, 1], s=3, c="lightgray")
-    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="C3", alpha=0.6)
-    ax.set_xlim(-3, 3)
-    ax.set_ylim(-3, 3)
+    inside = (np.abs(samples) < FRAME).all(axis=1)
+    ax.scatter(samples[inside, 0], samples[inside, 1], s=3, c="C3", alpha=0.6)
+    if not inside.all():
+        ax.text(
+            0,
+            -FRAME + 0.25,
+            f"{1 - inside.mean():.0%} off the frame",
+            ha="center",
+            fontsize=8,
+            color="C3",
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
+        )
+    ax.set_xlim(-FRAME, FRAME)
+    ax.set_ylim(-FRAME, FRAME)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -134,22 +159,23 @@ def _draw_samples(ax, samples, real, title):
 def plot_snapshot_grid(runs: dict[str, dict[int, np.ndarray]], steps: list[int] | None = None, std: float = 0.05):
     """A grid of generator samples (red) over real data (grey): one row per run, one column per step.
 
+    Each panel says how many of the 8 modes are captured and the share of high-quality samples; the row's
+    name is on its left. Samples outside the frame are counted, not drawn.
+
     Defined in: notebooks/07_gan.ipynb
     """
     if not runs:
-        raise ValueError("plot_snapshot_grid needs at least one run: {name: snapshots}")
+        raise ArgumentError("plot_snapshot_grid needs at least one run: {name: snapshots}")
     steps = steps or sorted(next(iter(runs.values())))
     real = ring_of_gaussians(1000, std=std, generator=torch.Generator().manual_seed(0))[0].numpy()
-    fig, axes = plt.subplots(len(runs), len(steps), figsize=(1.9 * len(steps), 2.0 * len(runs)), squeeze=False)
+    fig, axes = plt.subplots(len(runs), len(steps), figsize=(1.9 * len(steps) + 0.8, 2.1 * len(runs)), squeeze=False)
     for i, (name, snaps) in enumerate(runs.items()):
         for j, st in enumerate(steps):
             cov = mode_coverage(torch.as_tensor(snaps[st]), std=std)
             _draw_samples(
-                axes[i, j],
-                snaps[st],
-                real,
-                f"{name}\nstep {st}: {cov['modes_captured']}/8, HQ {cov['high_quality']:.0%}",
+                axes[i, j], snaps[st], real, f"step {st}: {cov['modes_captured']}/8, HQ {cov['high_quality']:.0%}"
             )
+        axes[i, 0].set_ylabel(name, fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -160,7 +186,7 @@ def snapshot_panel(runs: dict[str, dict[int, np.ndarray]], std: float = 0.05) ->
     Defined in: notebooks/07_gan.ipynb
     """
     if not runs:
-        raise ValueError("snapshot_panel needs at least one run: {name: snapshots}")
+        raise ArgumentError("snapshot_panel needs at least one run: {name: snapshots}")
     names = list(runs)
     all_steps = sorted(set().union(*[set(s) for s in runs.values()]))
     real = ring_of_gaussians(1000, std=std, generator=torch.Generator().manual_seed(0))[0].numpy()
@@ -172,17 +198,78 @@ def snapshot_panel(runs: dict[str, dict[int, np.ndarray]], std: float = 0.05) ->
             raise InputError(f"run {run!r} has no snapshot at step {step}; it has {sorted(runs[run])}")
         s = runs[run][step]
         cov = mode_coverage(torch.as_tensor(s), std=std)
-        fig, ax = plt.subplots(figsize=(4.2, 4.2))
+        fig, ax = plt.subplots(figsize=(4.4, 4.4))
         _draw_samples(
-            ax, s, real, f"{run}, step {step}: {cov['modes_captured']}/8 modes, {cov['high_quality']:.0%} high quality"
+            ax, s, real, f"{run}, step {step}:\n{cov['modes_captured']}/8 modes, {cov['high_quality']:.0%} high quality"
         )
         return fig
 
     controls = {
-        "run": w.Dropdown(options=names, value=names[0], description="run"),
+        "run": w.Dropdown(options=names, value=names[0], description="run", layout=w.Layout(width="22em")),
         "step": w.SelectionSlider(options=all_steps, value=all_steps[-1], description="step", continuous_update=False),
     }
     return Panel(controls, render, title="GAN samples over training")
+
+
+def mode_history(snapshots: dict[int, np.ndarray], std: float = 0.05) -> pd.DataFrame:
+    """For each stored step: modes captured, high-quality share, and which modes (e.g. ``"0 1 2 5"``).
+
+    A run whose set of captured modes keeps changing is *oscillating*; one stuck below 8 has *dropped* modes.
+
+    Defined in: notebooks/07_gan.ipynb
+    """
+    rows = []
+    for st in sorted(snapshots):
+        cov = mode_coverage(torch.as_tensor(snapshots[st]), std=std)
+        which = [str(k) for k, v in enumerate(cov["per_mode"]) if v >= 0.02]
+        rows.append(
+            {"step": st, "modes": cov["modes_captured"], "high_quality": cov["high_quality"], "which": " ".join(which)}
+        )
+    return pd.DataFrame(rows)
+
+
+def gan_training_panel(
+    cache: dict | None = None,
+    steps: int = 1500,
+    snapshot_every: int = 250,
+    seeds: int = 10,
+    lr_d: float = 5e-3,
+    seed: int = 0,
+) -> Panel:
+    """Train a ring GAN with the correct losses for a chosen seed and discriminator learning rate, and show it.
+
+    ``cache`` maps ``(lr_d, seed)`` to snapshots already trained (``train_gan(..., lr_d=lr_d, seed=seed)``'s
+    third output, with the same ``steps`` and ``snapshot_every``), so those choices show at once; any other
+    choice trains live (a few seconds) and is added to the cache. ``lr_d`` and ``seed`` are shown first.
+
+    Defined in: notebooks/07_gan.ipynb
+    """
+    cache = {} if cache is None else cache
+    check_int(steps, "steps", min=1)
+    check_int(seed, "seed", min=0, max=seeds - 1)
+    options = [("1e-3 (same as G)", 1e-3), ("5e-3 (5× G's)", 5e-3)]
+    check_choice(lr_d, "lr_d", [v for _, v in options])
+
+    def render(lr_d, seed):
+        if not isinstance(seed, int) or not 0 <= seed < seeds:
+            raise InputError(f"choose a seed between 0 and {seeds - 1}")
+        if (lr_d, seed) not in cache:
+            _, _, cache[(lr_d, seed)] = train_gan(
+                "non_saturating", steps=steps, seed=seed, lr_d=lr_d, snapshot_every=snapshot_every, progress=False
+            )
+        snaps = cache[(lr_d, seed)]
+        shown = sorted(snaps)[:: max(1, len(snaps) // 5)]
+        shown = shown if max(snaps) in shown else [*shown, max(snaps)]
+        fig = plot_snapshot_grid({f"D lr {lr_d:g}, seed {seed}": snaps}, steps=shown)
+        fig.suptitle(f"correct losses, D learning rate {lr_d:g}, seed {seed}", fontsize=10)
+        fig.tight_layout()
+        return fig
+
+    controls = {
+        "lr_d": w.Dropdown(options=options, value=lr_d, description="D lr"),
+        "seed": w.BoundedIntText(value=seed, min=0, max=seeds - 1, description="seed"),
+    }
+    return Panel(controls, render, title="Train a GAN: does it keep all 8 modes?")
 
 
 def discriminator_loss_table(d_real: float, d_fake: float) -> pd.DataFrame:
@@ -258,3 +345,34 @@ def gumbel_softmax_study(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _effective_modes_reference(per_mode) -> float:
+    p = torch.as_tensor(per_mode, dtype=torch.float64)
+    p = p / p.sum()
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+@exercise(
+    "07.1",
+    "a function effective_modes(per_mode) returning exp(entropy) of the shares normalised to sum to 1",
+    wrong=lambda: lambda per_mode: sum(1 for v in per_mode if v > 0),
+)
+def _check_effective_modes(answer):
+    cases = [
+        ([0.125] * 8, "an even spread over the 8 modes should score 8"),
+        ([0.9, 0, 0, 0, 0, 0, 0, 0], "a sampler that covers one mode should score 1"),
+        ([0.3, 0.3, 0, 0, 0, 0, 0, 0], "shares that do not add up to 1 ([0.3, 0.3, 0, …]) must be normalised first: 2"),
+        ([0.9, 0.1, 0, 0, 0, 0, 0, 0], "[0.9, 0.1, 0, …] covers two modes, but unevenly: about 1.38, not 2"),
+        ([0.2, 0.1, 0.05, 0.05, 0, 0.3, 0.2, 0.1], "a mixed case"),
+    ]
+    for shares, what in cases:
+        got = answer(list(shares))
+        if not isinstance(got, (int, float)) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
+            raise Hint(f"effective_modes should return one number, got {type(got).__name__}")
+        if abs(float(got) - _effective_modes_reference(shares)) > 1e-6:
+            raise Hint(
+                f"Not yet: {what} (your function gave {float(got):.3f}). Normalise the shares so they add up "
+                "to 1, leave out the zero shares, and use the entropy, not a count."
+            )

@@ -32,6 +32,7 @@ from ..quantize import generation_speed, quantize_int8, state_dict_bytes
 from ..scaling import PowerLawFit
 from ..train import evaluate_lm
 from ..widgets import HTML, InputError, Panel, require_text
+from .exercises import Hint, exercise
 
 DDP_SCRIPT = ROOT / "benchmarks" / "ddp_shakespeare.py"
 
@@ -459,3 +460,45 @@ def ig_check(model, ids: torch.Tensor, mask: torch.Tensor, n_steps: int = 64) ->
         "max |captum − ours|": float((mine - theirs).abs().max()),
         "max |completeness gap|": float(delta.abs().max()),
     }
+
+
+def _exercise_reference() -> dict[str, float]:
+    from ..config import CHECKPOINT_DIR
+    from ..scaling import fit_power_law, load_gpt_set
+
+    _, study = load_gpt_set(CHECKPOINT_DIR / "scaling_study.pt")
+    runs = scaling_table(study["runs"], peak_flops=study["matmul_peak_flops"])
+    same = runs[runs["set"] == "same tokens"].reset_index(drop=True)
+    N, L = same["non-embedding params"].to_numpy(), same["val nats/char"].to_numpy()
+    return {
+        "without the smallest": fit_power_law(N[1:], L[1:]).alpha,
+        "all six, all parameters": fit_power_law(same["params"].to_numpy(), L).alpha,
+        "all six, non-embedding (above)": fit_power_law(N, L).alpha,
+    }
+
+
+@exercise(
+    "12.1",
+    "a dict mapping 'without the smallest' and 'all six, all parameters' to a fitted power law "
+    "(scaling.fit_power_law) or its exponent α",
+    wrong=lambda: {"without the smallest": 0.0, "all six, all parameters": 0.0},
+)
+def _check_scaling_variants(answer):
+    if not isinstance(answer, dict):
+        raise Hint("Make a dict: {'without the smallest': fit, 'all six, all parameters': fit}.")
+    reference = _exercise_reference()
+    for key in ("without the smallest", "all six, all parameters"):
+        if key not in answer:
+            raise Hint(f"The dict needs the key {key!r} (it has {sorted(map(str, answer))}).")
+        got = getattr(answer[key], "alpha", answer[key])
+        if not isinstance(got, (int, float, np.floating)):
+            raise Hint(f"{key!r}: give a PowerLawFit or its exponent α as a number, got {type(got).__name__}.")
+        if abs(float(got) - reference[key]) > 1e-6:
+            if abs(float(got) - reference["all six, non-embedding (above)"]) < 1e-6:
+                raise Hint(f"{key!r} has the same α as the fit above: did you change the data you fit?")
+            hint = (
+                "drop the first (smallest) model from both N and L: N[1:], L[1:]"
+                if key == "without the smallest"
+                else "use the 'params' column (every parameter, embeddings included) for x, with the same L"
+            )
+            raise Hint(f"{key!r}: α = {float(got):.4f} is not the refit's exponent; {hint}.")

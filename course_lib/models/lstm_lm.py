@@ -7,8 +7,9 @@ there is no encoder, no latent variable and no KL term — it is an autoregressi
 trained on next-token cross-entropy). The model returns *logits*; the softmax lives inside the
 cross-entropy (``train.lm_cross_entropy``) and inside the sampler (``course_lib.generate``).
 
-For generation, :meth:`LSTMLM.forward_step` carries the recurrent state ``(h, c)`` between calls,
-so each new character costs one LSTM step instead of re-reading the whole text.
+For generation, :meth:`LSTMLM.forward_step` carries the recurrent state ``(h, c)`` — two vectors of
+``n_hidden`` numbers per layer — between calls, so each new character costs one LSTM step instead of
+re-reading the text (or, as the article's loop does, a fixed window of it).
 
 References: Hochreiter & Schmidhuber 1997 (LSTM); Graves 2013, "Generating Sequences With
 Recurrent Neural Networks"; Karpathy 2015, "The Unreasonable Effectiveness of RNNs" (char-rnn).
@@ -20,6 +21,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+
+from ..checks import check_int, check_probability, check_token_ids
+from ..errors import ArgumentError, ArgumentTypeError
 
 
 @dataclass
@@ -37,11 +41,8 @@ class LSTMConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "n_embd", "n_hidden", "n_layer"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"LSTMConfig.{name} must be a positive integer, got {v!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"LSTMConfig.dropout must be in [0, 1), got {self.dropout!r}")
+            check_int(getattr(self, name), f"LSTMConfig.{name}", min=1)
+        check_probability(self.dropout, "LSTMConfig.dropout", allow_one=False)
 
 
 class LSTMLM(nn.Module):
@@ -58,7 +59,7 @@ class LSTMLM(nn.Module):
     def __init__(self, config: LSTMConfig):
         super().__init__()
         if not isinstance(config, LSTMConfig):
-            raise TypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")
+            raise ArgumentTypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
         self.lstm = nn.LSTM(
@@ -89,14 +90,11 @@ class LSTMLM(nn.Module):
 
     def _check_idx(self, idx: torch.Tensor) -> None:
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-            raise ValueError(
+            raise ArgumentError(
                 f"idx must be a LongTensor of token ids with shape (B, T), got "
                 f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}"
             )
-        if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(
-                f"token ids must be in 0..{self.config.vocab_size - 1}, got {int(idx.min())}..{int(idx.max())}"
-            )
+        check_token_ids(idx, "idx", self.config.vocab_size)
 
     def forward_step(self, idx: torch.Tensor, state=None):
         """Read ``idx`` (B, t) after ``state`` (None = start of text); return logits (B, t, V) and the new state.

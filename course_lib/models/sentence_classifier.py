@@ -62,6 +62,12 @@ def _check_batch(ids: torch.Tensor, mask: torch.Tensor) -> None:
         )
 
 
+def _check_prefix_mask(mask: torch.Tensor) -> None:
+    """The LSTM packs each sentence by its length: its real tokens must come first, padding after."""
+    if (mask[:, 1:] & ~mask[:, :-1]).any():
+        raise ArgumentError("mask must mark each sentence's real tokens first and its padding after (no holes)")
+
+
 class BagOfWordsClassifier(nn.Module):
     """Logistic regression on a binary bag of words: logit = Σ over distinct words w of weight_w + bias.
 
@@ -165,6 +171,7 @@ class BiLSTMEncoder(nn.Module):
         self.out_dim = 2 * cfg.n_hidden
 
     def forward(self, e: torch.Tensor, mask: torch.Tensor):
+        _check_prefix_mask(mask)
         lengths = mask.sum(1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
         _, (h, _) = self.lstm(packed)  # h: (2, B, H), forward and backward final states
@@ -224,7 +231,8 @@ class EmbeddingClassifier(nn.Module):
         """Per-token contributions (B, T) to the logit, and attention weights (B, T) or None.
 
         Exact for mean/max/attention (logit = bias + Σ_t contribution_t). For the BiLSTM there is no such
-        split: contribution_t is the drop in the logit when word t is removed (occlusion).
+        split: contribution_t is the drop in the logit when word t is removed from the sentence (occlusion; the
+        words after it move up one place, so the LSTM reads the sentence without it).
         """
         with eval_mode(self):
             if self.encoder.contributions is not None:
@@ -233,9 +241,8 @@ class EmbeddingClassifier(nn.Module):
             full = self(ids, mask)  # (B,)
             contrib = torch.zeros(ids.shape, dtype=torch.float32)
             for t in range(ids.shape[1]):
-                m = mask.clone()
-                m[:, t] = False
-                ok = mask[:, t] & m.any(1)
+                ok = mask[:, t] & (mask.sum(1) > 1)  # sentences that have a word t and another word
                 if ok.any():
-                    contrib[ok, t] = full[ok] - self(ids[ok], m[ok])
+                    rest = [i for i in range(ids.shape[1]) if i != t]  # the sentence without word t, closed up
+                    contrib[ok, t] = full[ok] - self(ids[ok][:, rest], mask[ok][:, rest])
             return contrib, None

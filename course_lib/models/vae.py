@@ -16,12 +16,13 @@ References:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..checks import check_choice, check_probability
+from ..checks import check_choice, check_float, check_int, check_probability
 from ..errors import ArgumentError
 from ..losses import reparameterize
 from ..nn_utils import mlp
@@ -29,7 +30,11 @@ from ..nn_utils import mlp
 
 @dataclass
 class ToyVAEConfig:
-    """Sizes of :class:`ToyVAE`.
+    """Sizes of :class:`ToyVAE`, and its decoder's observation noise.
+
+    ``obs_sigma``: the standard deviation σ of the Gaussian decoder p(x|z) = N(mean(z), σ²I). ``None``
+    (the default) learns log σ, one per data dimension; a number fixes it. A fixed σ that is larger than
+    the data's real noise acts as a hidden KL weight β = σ² / σ_data² (notebook 06 shows it).
 
     Defined in: notebooks/06_vae.ipynb
     """
@@ -37,10 +42,20 @@ class ToyVAEConfig:
     data_dim: int = 2
     latent_dim: int = 2
     n_hidden: int = 64
+    obs_sigma: float | None = None
+
+    def __post_init__(self):
+        for name in ("data_dim", "latent_dim", "n_hidden"):
+            check_int(getattr(self, name), f"ToyVAEConfig.{name}", min=1)
+        if self.obs_sigma is not None:
+            check_float(self.obs_sigma, "ToyVAEConfig.obs_sigma", min=0.0, min_open=True)
 
 
 class ToyVAE(nn.Module):
-    """A VAE for vectors: MLP encoder → (mu, logvar) → z = mu + σε → MLP decoder → mean of N(mean, I).
+    """A VAE for vectors: MLP encoder → (mu, logvar) → z = mu + σε → MLP decoder → N(mean, σ_x² I).
+
+    ``log_sigma`` (D,) is the decoder's log standard deviation: a learned parameter, or a fixed buffer
+    when ``config.obs_sigma`` is a number.
 
     Defined in: notebooks/06_vae.ipynb
     """
@@ -50,14 +65,20 @@ class ToyVAE(nn.Module):
         self.config = config = config or ToyVAEConfig()
         self.encoder = mlp(config.data_dim, config.n_hidden, 2 * config.latent_dim)
         self.decoder = mlp(config.latent_dim, config.n_hidden, config.data_dim)
+        if config.obs_sigma is None:
+            self.log_sigma = nn.Parameter(torch.zeros(config.data_dim))  # (D,), learned
+        else:
+            self.register_buffer("log_sigma", torch.full((config.data_dim,), math.log(config.obs_sigma)))
 
     def encode(self, x: torch.Tensor):
+        """``x`` (B, D) → the posterior's ``mu, logvar`` (B, d) each."""
         if x.dim() != 2 or x.shape[1] != self.config.data_dim:
             raise ArgumentError(f"expected x of shape (B, {self.config.data_dim}), got {tuple(x.shape)}")
         mu, logvar = self.encoder(x).chunk(2, dim=-1)  # (B, d), (B, d)
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's mean (B, D) for codes ``z`` (B, d)."""
         return self.decoder(z)  # (B, D)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
@@ -65,6 +86,49 @@ class ToyVAE(nn.Module):
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, generator)  # (B, d)
         return self.decode(z), mu, logvar, z
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, noise: bool = True) -> torch.Tensor:
+        """``n`` new points (n, D): z ~ N(0, I), then x ~ N(decode(z), σ_x² I) (or the mean when ``noise=False``)."""
+        z = torch.randn(n, self.config.latent_dim, generator=generator)  # (n, d)
+        mean = self.decode(z)
+        if not noise:
+            return mean
+        return mean + self.log_sigma.exp() * torch.randn(mean.shape, generator=generator)
+
+
+@dataclass
+class ToyAutoencoderConfig:
+    """Sizes of :class:`ToyAutoencoder`.
+
+    Defined in: notebooks/06_vae.ipynb
+    """
+
+    data_dim: int = 2
+    latent_dim: int = 2
+    n_hidden: int = 64
+
+
+class ToyAutoencoder(nn.Module):
+    """What the article's §4.2.1 describes: a deterministic ``z = Encoder(x; θ)`` and ``x′ = Decoder(z; θ)``.
+
+    No posterior, no sampling: the same x always gives the same z. The article's losses
+    (:func:`~course_lib.losses.article_encoder_loss`, :func:`~course_lib.losses.article_decoder_loss`,
+    :func:`~course_lib.losses.article_vae_loss`) are trained on it in notebook 06.
+
+    Defined in: notebooks/06_vae.ipynb
+    """
+
+    def __init__(self, config: ToyAutoencoderConfig | None = None):
+        super().__init__()
+        self.config = config = config or ToyAutoencoderConfig()
+        self.encoder = mlp(config.data_dim, config.n_hidden, config.latent_dim)
+        self.decoder = mlp(config.latent_dim, config.n_hidden, config.data_dim)
+
+    def forward(self, x: torch.Tensor):
+        """Returns ``(x_prime, z)``: the reconstruction (B, D) and the code (B, d)."""
+        z = self.encoder(x)  # (B, d)
+        return self.decoder(z), z
 
 
 # ----------------------------------------------------------------------------------------------
