@@ -88,8 +88,8 @@ RESULT_CELLS: tuple[tuple[str, tuple[tuple[str, object], ...], str], ...] = (
 )
 
 #: The faithful PyTorch port of §5.2's Keras model and of the loss it compiles with (course_lib.article_program).
-PORT_MODEL = article_program.KerasStyleLSTM
-PORT_LOSS = article_program.keras_categorical_crossentropy
+PORT_MODEL = article_program.build_article_model
+PORT_LOSS = article_program.categorical_crossentropy
 
 
 # ----------------------------------------------------------------------------------------------
@@ -232,6 +232,185 @@ def nb_link(number: str, text: str | None = None) -> str:
     if exists:
         return f"[{label}]({stem}.ipynb)"
     return f"{label} (planned)" if stem in label else f"{label} (`{stem}`, planned)"
+
+
+# ----------------------------------------------------------------------------------------------
+# §9: the FAQ answers, written from the recorded results (an answer whose results are absent is skipped)
+# ----------------------------------------------------------------------------------------------
+def skipped(topic: str, needed: list[Recorded]) -> str:
+    """The line that stands in for an answer whose recorded results are absent: which notebook produces them.
+
+    Names each notebook, its results file and the missing keys; states no number.
+
+    Defined in: notebooks/13_review.ipynb
+    """
+    by_notebook: dict[str, list[str]] = {}
+    for r in needed:
+        if r.missing and r.key not in by_notebook.setdefault(r.key[:2], []):
+            by_notebook[r.key[:2]].append(r.key)
+    if not by_notebook:
+        raise ArgumentError(f"nothing is missing for {topic!r}: write the answer instead")
+    why = "; ".join(
+        f"{nb_link(nn)} has not recorded {', '.join(f'`{k}`' for k in keys)} (its full run with `COURSE_RECORD=1` "
+        f"writes `docs/results/{nn}.json`)"
+        for nn, keys in sorted(by_notebook.items())
+    )
+    return f"* **{topic}** — *answer skipped: {why}.*"
+
+
+def bullet(topic: str, needed: list[Recorded], write) -> str:
+    """``write()`` (a Markdown bullet quoting ``needed``) when every figure it needs is recorded, else :func:`skipped`.
+
+    ``write`` is called only when nothing is missing, so an answer never shows a placeholder for a number.
+
+    Defined in: notebooks/13_review.ipynb
+    """
+    return skipped(topic, needed) if any(r.missing for r in needed) else write()
+
+
+def _faq_9_1(res: dict) -> str:
+    chars = recorded("00.shakespeare_chars", res)
+    kn, mlp = recorded("01.baseline_bits", res), recorded("01.mlp_val_bits", res)
+    lstm = recorded_cell("05.models", {"model": "LSTM shipped"}, "sliding, bits/char", res)
+    gpt = recorded_cell("05.models", {"model": "GPT shipped"}, "sliding, bits/char", res)
+    text = "Tiny Shakespeare" + ("" if chars.missing else f", {chars} characters")
+    return "\n".join([
+        "**Right in outline, silent on the one idea.** A language model is a probability distribution over the next "
+        "token given the tokens before it, p(x_t | x_<t), learned by minimising the cross-entropy of the real next "
+        f"token on raw text. Generation samples from it again and again ({nb_link('05')}); 'understanding' tasks read "
+        f"the vectors it computes on the way ({nb_link('03')}, {nb_link('11')}). The same objective runs from counting "
+        "to GPT-3; 'large' is a matter of degree (§9.5), and 'deep learning' is one way to fit it, not what makes it a "
+        f"language model. On the course's text ({text}; {nb_link('00')}):\n",
+        bullet("counting against the first neural model", [kn, mlp], lambda: (
+            f"* counting, smoothed: the Kneser–Ney n-gram of {nb_link('01')} predicts the validation text at **{kn}** "
+            f"bits per character, and the first neural model there, an MLP, at {mlp}"
+            + (f", {mlp.vs(kn, 'better than', 'worse than')} counting;" if mlp.vs(kn) != "equal to" else ";"))),
+        bullet("the LSTM and the GPT", [lstm, gpt], lambda: (
+            f"* the shipped LSTM and GPT of {nb_link('05')}: **{lstm}** and **{gpt}** bits per character.")),
+        "\nEvery row of the plot below is the same task, next-character prediction, scored on the same validation "
+        "text.",
+    ])  # fmt: skip
+
+
+def _faq_9_2(res: dict) -> str:
+    R = lambda key: recorded(key, res)  # noqa: E731
+    low, high = R("03.bootstrap_low"), R("03.bootstrap_high")
+    mt = [R("08.best_model"), R("08.best_bleu"), R("08.attention_gain_long")]
+    sa = [R("03.best_model"), R("03.best_test_acc"), R("03.bow_test_acc"), low, high]
+    rec = [R("10.sasrec_hr"), R("10.best_baseline_hr"), R("10.best_baseline")]
+    return "\n".join([
+        "**Five real applications; the course builds each, with small models made for the task rather than one large "
+        "model.** What it measured:\n",
+        bullet("machine translation", mt, lambda: (
+            f"* **machine translation** ({nb_link('08')}): the best model, the {mt[0]}, scores **{mt[1]}** BLEU on "
+            f"held-out sentences; attention adds {mt[2]} BLEU on the longest ones;")),
+        bullet("text generation", [R("05.greedy_loop_lstm")], lambda: (
+            f"* **text generation** ({nb_link('05')}): the GPT above; decoded greedily, the shipped LSTM "
+            + (f"falls into a loop of period {R('05.greedy_loop_lstm')}, which is why the course samples;"
+               if R("05.greedy_loop_lstm").value is not None
+               else "did not fall into an exact loop in the text notebook 05 generated; the course samples anyway;"))),
+        bullet("question answering", [R("09.memnet3_task2_median")], lambda: (
+            f"* **question answering** ({nb_link('09')}): a 3-hop memory network answers "
+            f"**{R('09.memnet3_task2_median')}%** of bAbI task 2's test questions (median of three seeds), by "
+            "attending to the right sentences of the story;")),
+        bullet("sentiment analysis", sa, lambda: (
+            f"* **sentiment analysis** ({nb_link('03')}): the best classifier, {sa[0]}, reaches **{sa[1]}** test "
+            f"accuracy, a bag of words {sa[2]}; the 95% interval of the difference, [{low}, {high}], "
+            f"{interval_text(low, high)};")),
+        bullet("content recommendation", rec, lambda: (
+            f"* **content recommendation** ({nb_link('10')}): SASRec, a Transformer over a user's history, reaches "
+            f"HR@10 **{rec[0]}** against {rec[1]} for the best simple baseline ({rec[2]}).")),
+        "\nThe pattern: each task is won by a model built for it, a strong simple baseline is often close on small "
+        "data (notebooks 03 and 10 measure how close), and a large language model is one way to do each task, not "
+        "the way (the §6 entries of the errata, section 6).",
+    ])  # fmt: skip
+
+
+def _faq_9_3(res: dict) -> str:
+    R = lambda key: recorded(key, res)  # noqa: E731
+    pre = [R("11.gpt_val_loss"), R("11.unigram_loss")]
+    fine = [R("11.finetuned_all_labels"), R("11.best_all_labels_method"), R("11.best_all_labels_acc")]
+    goal = [R("11.goal_small_labels_met")]
+    return "\n".join([
+        "**Right, and it contradicts the article's own §3**, which builds large language models on VAEs and GANs "
+        f"({nb_link('06')}, section 0). Pretraining is next-token prediction (GPT) or masked-token prediction (BERT) "
+        "on unlabelled text; fine-tuning continues training on a labelled task, all weights or a low-rank update "
+        f"(LoRA). {nb_link('11')} does both at small scale:\n",
+        bullet("pretraining", pre, lambda: (
+            f"* pretrained on its own text, the GPT predicts held-out tokens at **{pre[0]}** nats per token, against "
+            f"{pre[1]} for a model that knows only token frequencies;")),
+        bullet("fine-tuning with all labels", fine, lambda: (
+            f"* fine-tuned on notebook 03's sentiment task with all its labels, the pretrained network reaches "
+            f"**{fine[0]}** test accuracy (best method with all labels: {fine[1]}, {fine[2]});")),
+        bullet("fine-tuning with few labels", goal, lambda: (
+            "* with at most 300 labels, did pretraining beat both training from scratch and a bag of words, outside "
+            f"the bootstrap interval? **{goal[0]}**.")),
+        "\nWhat §9.3 leaves out is what each stage costs and buys: pretraining takes nearly all the compute, and its "
+        "benefit is largest when the task's labels are few, which is what notebook 11's label-efficiency table "
+        "measures.",
+    ])  # fmt: skip
+
+
+def _faq_9_4(res: dict) -> str:
+    R = lambda key: recorded(key, res)  # noqa: E731
+    priv = [R("12.exposure_100_plain"), R("12.exposure_100_dp8"), R("12.dp_loss_cost_eps8"), R("12.dp_time_ratio")]
+    comp = [R("12.quant_size_ratio"), R("12.quant_loss_change"), R("12.kv_cache_speedup_fp32"), R("12.ddp_equal")]
+    interp = [R("12.head_top_loss_rise")]
+    return "\n".join([
+        f"**The three challenges are real; §9.4 names them and stops.** {nb_link('12')} measured each on a laptop:\n",
+        bullet("data privacy", priv, lambda: (
+            "* **data privacy**: a random secret inserted 100 times into the training text reached an exposure of "
+            f"**{priv[0]}** bits (the model ranks it at or near the top of all candidates: memorised); trained with "
+            f"DP-SGD at ε = 8, **{priv[1]}** bits, at a cost of {priv[2]} nats/char in validation loss and "
+            f"{priv[3]}× the time per step;")),
+        bullet("compute", comp, lambda: (
+            f"* **compute**: int8 dynamic quantisation made the GPT **{comp[0]}×** smaller for {comp[1]} nats/char, "
+            f"and the key/value cache of {nb_link('04')} sped generation up {comp[2]}×; one data-parallel step on two "
+            f"processes gave the same weights as one step on the union batch: {comp[3]};")),
+        bullet("interpretability", interp, lambda: (
+            "* **interpretability**: zeroing the attention head the GPT needs most raised its validation loss by "
+            f"{interp[0]} nats/char, while linear probes and integrated gradients give partial, checkable evidence "
+            "of what the model computes.")),
+        "\nThe article lists interpretability both as an achievement (§8.1) and as a challenge (§8.3); notebook 12 "
+        "argues it is a challenge with useful tools.",
+    ])  # fmt: skip
+
+
+def _faq_9_5(res: dict) -> str:
+    R = lambda key: recorded(key, res)  # noqa: E731
+    fit = [R("12.scaling_alpha"), R("12.scaling_alpha_low"), R("12.scaling_alpha_high"), R("12.scaling_pred_100x"),
+           R("12.scaling_pred_100x_floor"), R("12.compute_best_size")]  # fmt: skip
+    return "\n".join([
+        "**Three trends; the first one measured.**\n",
+        bullet("bigger models", fit, lambda: (
+            f"* **Bigger models**: the GPT sizes of {nb_link('12')} follow a power law, validation loss ∝ N^(−α) "
+            f"with α = **{fit[0]}** (95% interval [{fit[1]}, {fit[2]}]). Extrapolated to 100 times the largest "
+            f"model, two curves that fit the measured sizes predict {fit[3]} (pure power law) and {fit[4]} nats/char "
+            "(with a floor): the extrapolation, not the fit, is the fragile part. And at a fixed compute budget the "
+            f"best of the sizes compared was {fit[5]}: a bigger model pays only with more data (Hoffmann et al. "
+            "2022).")),
+        f"* **Finer task adaptation**: fine-tuning, and LoRA's low-rank updates, in {nb_link('11')}.",
+        "* **Cross-domain applications**: notebook 12's section 7 says what medical, financial and multimodal models "
+        "are made of; the course builds no toy that pretends to be one.",
+    ])  # fmt: skip
+
+
+#: §9's five answers: section → function of the results dict returning Markdown.
+FAQ_ANSWERS = {"9.1": _faq_9_1, "9.2": _faq_9_2, "9.3": _faq_9_3, "9.4": _faq_9_4, "9.5": _faq_9_5}
+
+
+def faq_answer(section: str, results: dict | None = None) -> str:
+    """The course's answer to §9's question ``section`` ("9.1" … "9.5"), as Markdown, from the recorded results.
+
+    Each statement that quotes a figure is one bullet; where a figure is not recorded (its notebook has not been
+    run in full mode, or does not exist yet) the bullet is replaced by :func:`skipped`, which names the notebook
+    and its results file, so no answer shows an invented or placeholder number.
+
+    Defined in: notebooks/13_review.ipynb
+    """
+    if section not in FAQ_ANSWERS:
+        raise ArgumentError(f"§9 has the questions {', '.join(FAQ_ANSWERS)}; got {section!r}")
+    return FAQ_ANSWERS[section](load_results() if results is None else results)
 
 
 # ----------------------------------------------------------------------------------------------
