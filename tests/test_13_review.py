@@ -233,9 +233,9 @@ def test_loss_ladder_uses_recorded_values_and_drops_missing_rows():
 def test_interval_text_and_links():
     fake = _fake_results()
     low, high = lab.recorded("03.bootstrap_low", fake), lab.recorded("03.bootstrap_high", fake)
-    assert lab.interval_text(low, high).startswith("includes 0")
-    assert lab.interval_text(lab.Recorded("03.bootstrap_low", 0.01), high).startswith("lies above 0")
-    assert lab.interval_text(lab.Recorded("03.bootstrap_low", missing=True), high) == ""
+    assert lab._interval_text(low, high).startswith("includes 0")
+    assert lab._interval_text(lab.Recorded("03.bootstrap_low", 0.01), high).startswith("lies above 0")
+    assert lab._interval_text(lab.Recorded("03.bootstrap_low", missing=True), high) == ""
     assert lab.nb_link("12") == "[notebook 12](12_scale_privacy_interpretability.ipynb)"
     planned = [nb for nb in COURSE if not nb.exists]
     if planned:
@@ -460,6 +460,7 @@ def test_reference_count_is_pytorchs_minus_one_bias_per_gate(v, d, h):
     counts = lab.torch_reference_count(v, d, h)
     assert counts["PyTorch total"] == v * d + 4 * h * (d + h + 2) + h * v + v  # closed form, two LSTM biases
     assert counts["Keras total"] == counts["PyTorch total"] - 4 * h
+    assert counts["Keras total"] == lab.PORT_MODEL(v, d, h).keras_parameter_count()  # notebook 05's port agrees
 
 
 def test_exercise_13_1_accepts_the_solution_and_hints_at_wrong_counts(monkeypatch):

@@ -183,7 +183,7 @@ def missing_results(results: dict | None = None) -> list[str]:
     return missing
 
 
-def interval_text(low: Recorded, high: Recorded) -> str:
+def _interval_text(low: Recorded, high: Recorded) -> str:
     """What a recorded 95% interval of a difference says: whether it includes 0 ("" while not recorded).
 
     Defined in: notebooks/13_review.ipynb
@@ -316,7 +316,7 @@ def _faq_9_2(res: dict) -> str:
         bullet("sentiment analysis", sa, lambda: (
             f"* **sentiment analysis** ({nb_link('03')}): the best classifier, {sa[0]}, reaches **{sa[1]}** test "
             f"accuracy, a bag of words {sa[2]}; the 95% interval of the difference, [{low}, {high}], "
-            f"{interval_text(low, high)};")),
+            f"{_interval_text(low, high)};")),
         bullet("content recommendation", rec, lambda: (
             f"* **content recommendation** ({nb_link('10')}): SASRec, a Transformer over a user's history, reaches "
             f"HR@10 **{rec[0]}** against {rec[1]} for the best simple baseline ({rec[2]}).")),
