@@ -19,7 +19,7 @@ from course_lib.errors import ArgumentError, InputError
 from course_lib.labs import exercises as X
 from course_lib.labs import review as lab
 from course_lib.privacy import exposure_from_rank
-from course_lib.results import load_results
+from course_lib.results import RESULTS_DIR, load_results
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "13_review.ipynb"
@@ -116,7 +116,7 @@ def test_every_quoted_key_is_recorded_by_its_notebook():
 def test_results_files_that_exist_hold_every_key_the_review_quotes_from_them():
     """A notebook's full run writes all its keys at once: a file that is present but lacks one is stale."""
     results = lab.load_results()
-    present = {p.stem for p in lab.load_results.__globals__["RESULTS_DIR"].glob("*.json")}
+    present = {p.stem for p in RESULTS_DIR.glob("*.json")}
     stale = [k for k in lab.missing_results(results) if k[:2] in present]
     assert not stale, f"docs/results/ has these notebooks' files but not these keys (re-run them): {stale}"
 
@@ -126,6 +126,10 @@ def test_faq_answers_with_every_result_recorded(tmp_path):
     for section in lab.FAQ_ANSWERS:
         text = lab.faq_answer(section, results)
         assert "skipped" not in text and "not recorded" not in text and not re.search(r"\b(None|nan)\b", text)
+    assert "attention adds 6.8 BLEU" in lab.faq_answer("9.2", results)  # the sign decides the verb
+    results["08.attention_gain_long"] = {"value": -0.4, "fmt": ".1f"}
+    assert "attention costs 0.4 BLEU" in lab.faq_answer("9.2", results)
+    results = load_results(tmp_path / "results")
     assert "**23.5** BLEU" in lab.faq_answer("9.2", results) and "HR@10 **0.654**" in lab.faq_answer("9.2", results)
     assert "1,115,394 characters" in lab.faq_answer("9.1", results)
     assert "**1.900** and **1.700** bits" in lab.faq_answer("9.1", results)

@@ -303,7 +303,8 @@ def _faq_9_2(res: dict) -> str:
         "model.** What it measured:\n",
         bullet("machine translation", mt, lambda: (
             f"* **machine translation** ({nb_link('08')}): the best model, the {mt[0]}, scores **{mt[1]}** BLEU on "
-            f"held-out sentences; attention adds {mt[2]} BLEU on the longest ones;")),
+            f"held-out sentences; on the longest ones, attention {'adds' if mt[2].value >= 0 else 'costs'} "
+            f"{format(abs(mt[2].value), (mt[2].fmt or '.1f').replace('+', ''))} BLEU;")),
         bullet("text generation", [R("05.greedy_loop_lstm")], lambda: (
             f"* **text generation** ({nb_link('05')}): the GPT above; decoded greedily, the shipped LSTM "
             + (f"falls into a loop of period {R('05.greedy_loop_lstm')}, which is why the course samples;"
