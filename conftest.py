@@ -14,6 +14,8 @@ os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_EXERCISES_STRICT", "1")  # a notebook's own solution must pass its exercise check
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # two workers share the machine: one PyTorch thread each (kernels inherit it)
+    os.environ.setdefault("COURSE_THREADS", "1")
 
 EXPECTED_DIR = Path(__file__).parent / "tests" / "nbval_expected"
 

@@ -73,7 +73,7 @@ MUTANTS = (
 def run_tests(repo: Path, tests: tuple[str, ...]) -> bool:
     """True when the tests pass in the copy ``repo`` (its own course_lib and tests, the real data)."""
     env = {**os.environ, "PYTHONPATH": str(repo), "COURSE_THREADS": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--no-header", *tests]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "0", "--no-header", *tests]
     out = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
     return out.returncode == 0
 

@@ -158,11 +158,12 @@ def schedules_markdown(rows: list[dict]) -> str:
             shown = f"{run:.1f} min" if run is not None else ("planned" if not nb.exists else "not measured")
             lines.append(f"| `{nb.stem}` | {s.mode} | {shown} | {s.teach_min} min | {s.focus} |")
         verdict = "fits" if total <= slot else "**overruns**"
-        lines += [
-            "",
-            f"Total {total:.0f} of {slot} minutes: {verdict} (run times measured on 2 CPUs; "
-            "on one CPU, as on Binder, see the course map's 1-CPU column).",
-        ]
+        one_cpu = (
+            "on one CPU, as on Binder, see the course map's 1-CPU column"
+            if any(r["mode"] == "full-1cpu" for r in rows)
+            else "on one CPU, as on Binder, expect full mode to take up to twice as long"
+        )
+        lines += ["", f"Total {total:.0f} of {slot} minutes: {verdict} (run times measured on 2 CPUs; {one_cpu})."]
         out.append("\n".join(lines))
     return "\n\n".join(out)
 
