@@ -201,3 +201,50 @@ def vectorize(
         "tokens": tokens,
         "lengths": lengths,
     }
+
+
+PLACES = ("bathroom", "bedroom", "garden", "hallway", "kitchen", "office")
+
+
+def memorised_answers(train: Sequence[BabiQuestion], test: Sequence[BabiQuestion]) -> float:
+    """Accuracy of answering by *memorised question–answer pairs*: each test question gets the answer
+    most often paired with the same question text in training (ties: alphabetical), never reading the story.
+
+    Defined in: notebooks/09_question_answering.ipynb
+    """
+    table: dict[str, dict[str, int]] = {}
+    for q in train:
+        counts = table.setdefault(q.question, {})
+        counts[q.answer] = counts.get(q.answer, 0) + 1
+    if not test:
+        raise ArgumentError("test must hold at least one question")
+    hits = 0
+    for q in test:
+        counts = table.get(q.question)
+        if counts:
+            hits += min(counts, key=lambda a: (-counts[a], a)) == q.answer
+    return hits / len(test)
+
+
+def move_the_answer(q: BabiQuestion) -> BabiQuestion:
+    """The same story with the answer's place changed in its supporting fact: the new correct answer is
+    the next place of :data:`PLACES` (alphabetically, wrapping round).
+
+    A reader that answers from the story must follow the edit; one that memorised question–answer
+    pairs cannot. Raises ``ArgumentError`` when no supporting fact names the answer.
+
+    Defined in: notebooks/09_question_answering.ipynb
+    """
+    if q.answer not in PLACES:
+        raise ArgumentError(f"the answer {q.answer!r} is not a place")
+    new = PLACES[(PLACES.index(q.answer) + 1) % len(PLACES)]
+    story = list(q.story)
+    for s in q.supporting:
+        words = story[s].split(" ")
+        stripped = [w.strip(".").lower() for w in words]
+        if q.answer in stripped:
+            i = stripped.index(q.answer)
+            words[i] = words[i].replace(q.answer, new)
+            story[s] = " ".join(words)
+            return BabiQuestion(tuple(story), q.question, new, q.supporting, q.line)
+    raise ArgumentError(f"no supporting fact of line {q.line} names the answer {q.answer!r}")

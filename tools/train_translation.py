@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from course_lib.data import update_checksums  # noqa: E402
-from course_lib.nn_utils import count_parameters  # noqa: E402
 from course_lib.labs.translation import (  # noqa: E402
     CHECKPOINTS,
     KINDS,
@@ -36,6 +35,7 @@ from course_lib.labs.translation import (  # noqa: E402
     train_translator,
     translation_data,
 )
+from course_lib.nn_utils import count_parameters  # noqa: E402
 
 
 def main(argv=None) -> None:

@@ -20,6 +20,9 @@ Sukhbaatar, Szlam, Weston & Fergus 2015, "End-To-End Memory Networks" (NeurIPS),
 * **Adjacent weight tying** (§2.2): A^{k+1} = C^k, T_A^{k+1} = T_C^k, B = A¹ and Wᵀ = C^K, so K
   hops use K + 1 embedding matrices E_0 … E_K (A^k = E_{k−1}, C^k = E_k).
 * Attention is a softmax over the real sentences only (``mask``): padding slots get weight 0.
+* **Linear start** (LS, §4.2): while ``model.linear_start`` is True the hops use the raw scores
+  u·m_i (padding slots 0) instead of their softmax; training starts that way and switches the
+  softmax on later, which keeps the model out of a poor early optimum.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class MemN2N(nn.Module):
             position_encoding(c.sentence_len, c.n_embd) if c.position_encoding else torch.ones(c.sentence_len, c.n_embd)
         )
         self.register_buffer("pe", pe, persistent=False)
+        self.linear_start = False  # LS: no softmax in the hops (set by the training loop, §4.2)
 
     def embed_sentences(self, ids: torch.Tensor, k: int) -> torch.Tensor:
         """Sentences (..., J) → Σ_j l_j ⊙ E_k x_j, (..., d)."""
@@ -118,7 +122,10 @@ class MemN2N(nn.Module):
             m = self._memory(story, k)  # (B, M, d): A^{k+1} = E_k
             out = self._memory(story, k + 1)  # (B, M, d): C^{k+1} = E_{k+1}
             scores = (m @ u[:, :, None]).squeeze(-1)  # (B, M)
-            p = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)  # (B, M), 0 on padding
+            if self.linear_start:
+                p = scores.masked_fill(~mask, 0.0)  # (B, M) raw scores, 0 on padding
+            else:
+                p = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)  # (B, M), 0 on padding
             u = u + (p[:, :, None] * out).sum(1)  # u^{k+1} = u^k + o^k, (B, d)
             attention.append(p)
         logits = u @ self.E[c.n_hops].weight.T  # (B, V): W = (C^K)ᵀ
