@@ -76,12 +76,13 @@ def test_split_by_sentence_has_no_shared_sentence(pairs, split):
 
 def test_tokenisation_round_trips(split):
     src, tgt = build_tokenizers(split["train"])
-    for p in split["train"][:2000]:
-        for tok, text in ((src, p.french), (tgt, p.english)):
+    src2, tgt2 = (WordTokenizer.from_dict(t.to_dict()) for t in (src, tgt))
+    for p in split["train"][:1000]:
+        for tok, tok2, text in ((src, src2, p.french), (tgt, tgt2, p.english)):
             ids = tok.encode(text)
             assert tok.unk_id not in ids
             assert tok.tokenize(tok.decode(ids)) == tok.tokenize(text)
-            assert WordTokenizer.from_dict(tok.to_dict()).encode(text) == ids
+            assert tok2.encode(text) == ids
     joint = build_joint_tokenizer(split["train"])
     assert joint.stoi[SEP] == 4 and joint.tokenize(joint.decode(joint.encode("J'ai froid."))) == ["j'ai", "froid", "."]
 
@@ -152,12 +153,14 @@ def test_gpt_translation_loss_equals_the_full_cross_entropy():
 @pytest.mark.parametrize("kind", ["gru", "gru_attention", "gpt"])
 def test_each_model_overfits_a_tiny_batch(kind):
     pairs = [
-        Pair("je suis là .", "i am here ."),
-        Pair("il est grand .", "he is tall ."),
-        Pair("elle est petite .", "she is small ."),
-        Pair("nous sommes prêts .", "we are ready ."),
+        Pair("Je suis là.", "I am here."),
+        Pair("Il est grand.", "He is tall."),
+        Pair("Elle est petite.", "She is small."),
+        Pair("Nous sommes prêts.", "We are ready."),
     ]
-    recipe = T.TranslationRecipe(kind, n_embd=32, n_hidden=32, n_layer=2, n_head=2, dropout=0.0, label_smoothing=0.0)
+    recipe = T.TranslationRecipe(
+        kind, n_embd=32, n_hidden=32, n_layer=2, n_head=2, dropout=0.0, label_smoothing=0.0, min_freq=1
+    )
     toks = T.make_tokenizers(recipe, pairs)
     torch.manual_seed(0)
     model = T.build_model(recipe, toks)
@@ -171,7 +174,7 @@ def test_each_model_overfits_a_tiny_batch(kind):
         opt.step()
     assert loss.item() < 0.05
     out = Translator(model, *toks).translate([p.french for p in pairs])
-    assert [o[0].text for o in out] == [p.english for p in pairs]
+    assert [o[0].text for o in out] == [p.english.lower() for p in pairs]
 
 
 # ----------------------------------------------------------------------------- beam search

@@ -163,12 +163,13 @@ def test_lstm_reader_ignores_padding():
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    tok = Q.qa_vocabulary()
-    data = Q.qa_data(2, tok)
-    idx = torch.arange(64)
-    small = {k: v[idx] for k, v in data["train"].items() if isinstance(v, torch.Tensor)}
-    return tok, small
+def tok():
+    return Q.qa_vocabulary()
+
+
+@pytest.fixture(scope="module")
+def tiny(tok):
+    return tok, vectorize(load_babi(2, "train")[:48], tok)
 
 
 @pytest.mark.parametrize("reader", Q.READERS)
@@ -179,7 +180,7 @@ def test_each_reader_overfits_a_tiny_batch(tiny, reader):
     model = Q.build_reader(recipe, tok.vocab_size)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     b = Q._trim(batch)
-    for _ in range(200):
+    for _ in range(150):
         out = Q.qa_loss(model, b)
         opt.zero_grad()
         out["loss"].backward()
@@ -195,8 +196,7 @@ def test_support_hit_rate():
     assert Q.support_hit_rate(att, support).tolist() == [0.5, 0.5]
 
 
-def test_story_panel_answers_and_refuses_kindly():
-    tok = Q.qa_vocabulary()
+def test_story_panel_answers_and_refuses_kindly(tok):
     torch.manual_seed(0)
     models = {name: Q.build_reader(Q.QARecipe(name, n_embd=16, n_hidden=16), tok.vocab_size) for name in Q.READERS}
     tests = {1: load_babi(1, "test")[:5], 2: load_babi(2, "test")[:5]}

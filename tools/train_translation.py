@@ -30,12 +30,12 @@ from course_lib.labs.translation import (  # noqa: E402
     SHIPPED_RECIPES,
     evaluate,
     load_translator,
-    make_translator,
     save_translator,
     train_translator,
     translation_data,
 )
 from course_lib.nn_utils import count_parameters  # noqa: E402
+from course_lib.translation import Translator  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -62,7 +62,7 @@ def main(argv=None) -> None:
         path = save_translator(CHECKPOINTS[kind], model, toks, recipe, hist, info)
         update_checksums([path])
         loaded, toks, *_ = load_translator(kind)  # score the weights as shipped (float16 → float32)
-        tr = make_translator(loaded, toks)
+        tr = Translator(loaded, *toks)
         val = evaluate(tr, data["val"])
         print(
             f"{kind}: {info['params']:,} parameters, {info['steps']} steps in {seconds:.0f} s; validation sacreBLEU "

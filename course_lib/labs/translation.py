@@ -220,14 +220,6 @@ def _n_targets(batch) -> int:
     return int((batch["y"] != IGNORE).sum())
 
 
-def make_translator(model, tokenizers, max_len: int = 20) -> Translator:
-    """The :class:`~course_lib.translation.Translator` for a model and its tokenizers.
-
-    Defined in: notebooks/08_translation.ipynb
-    """
-    return Translator(model, *tokenizers, max_len=max_len)
-
-
 # ----------------------------------------------------------------------------- checkpoints
 
 
