@@ -321,11 +321,11 @@ class Translator:
     def detokenize(self, ids: Sequence[int]) -> str:
         return self.tgt_tok.decode(list(ids))
 
-    def _search(self, step, state, n, bos, beam_size, length_penalty, n_best):
+    def _search(self, step, state, n, bos, beam_size, length_penalty, n_best, max_len):
         eos = self.tgt_tok.eos_id
         if beam_size == 1:
-            return [[h] for h in greedy_search(step, state, n, bos, eos, self.max_len)]
-        return beam_search(step, state, n, bos, eos, self.max_len, beam_size, length_penalty, n_best)
+            return [[h] for h in greedy_search(step, state, n, bos, eos, max_len)]
+        return beam_search(step, state, n, bos, eos, max_len, beam_size, length_penalty, n_best)
 
     @torch.no_grad()
     def translate(
@@ -379,7 +379,9 @@ class Translator:
                 logits, state, _ = model.step(tokens, state)
                 return torch.log_softmax(logits.float(), -1), state
 
-            return self._search(step, state, len(group), self.tgt_tok.bos_id, beam_size, length_penalty, n_best)
+            return self._search(
+                step, state, len(group), self.tgt_tok.bos_id, beam_size, length_penalty, n_best, self.max_len
+            )
         src = torch.tensor(group, dtype=torch.long)  # (B, S): all the same length
         _, cache = model.forward_step(src, None)  # the French prompt; <sep> is fed as the first token
 
@@ -387,7 +389,10 @@ class Translator:
             logits, cache = model.forward_step(tokens[:, None], cache)
             return torch.log_softmax(logits[:, -1].float(), -1), cache
 
-        return self._search(step, cache, len(group), self.src_tok.stoi[SEP], beam_size, length_penalty, n_best)
+        room = model.config.block_size - src.size(1)  # prompt + <sep> + generated tokens must fit the context
+        return self._search(
+            step, cache, len(group), self.src_tok.stoi[SEP], beam_size, length_penalty, n_best, min(self.max_len, room)
+        )
 
     @torch.no_grad()
     def attention(self, sentence: str, translation_tokens: Sequence[str]) -> torch.Tensor:

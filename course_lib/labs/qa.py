@@ -72,10 +72,10 @@ class QARecipe:
 RECIPES = {  # (reader, task) → recipe; task 1 is learned in an epoch or two, task 2 needs more
     **{(r, 1): QARecipe(r, epochs=5) for r in ("memnet1", "memnet3")},
     **{(r, 2): QARecipe(r, epochs=20, linear_start=4) for r in ("memnet1", "memnet3")},
-    ("lstm", 1): QARecipe("lstm", n_hidden=64, lr=3e-3, epochs=3, grad_clip=5.0),
-    ("lstm", 2): QARecipe("lstm", n_hidden=64, lr=3e-3, epochs=4, grad_clip=5.0),
-    ("transformer", 1): QARecipe("transformer", n_embd=64, dropout=0.1, lr=3e-3, epochs=5, grad_clip=1.0),
-    ("transformer", 2): QARecipe("transformer", n_embd=64, dropout=0.1, lr=3e-3, epochs=10, grad_clip=1.0),
+    ("lstm", 1): QARecipe("lstm", n_hidden=64, lr=3e-3, batch_size=64, epochs=4, grad_clip=5.0),
+    ("lstm", 2): QARecipe("lstm", n_hidden=64, lr=3e-3, batch_size=64, epochs=4, grad_clip=5.0),
+    ("transformer", 1): QARecipe("transformer", n_embd=64, dropout=0.1, lr=3e-3, epochs=4, grad_clip=1.0),
+    ("transformer", 2): QARecipe("transformer", n_embd=64, dropout=0.1, lr=3e-3, epochs=8, grad_clip=1.0),
 }
 #: seeds of the shipped readers (the 1-hop memory network, an ablation, with one seed)
 SHIPPED_SEEDS = {"lstm": (0, 1, 2), "memnet1": (0,), "memnet3": (0, 1, 2), "transformer": (0, 1, 2)}
