@@ -33,6 +33,7 @@ from ..models.transformer_reader import TransformerReader, TransformerReaderConf
 from ..nn_utils import eval_mode
 from ..train import load_checkpoint, save_checkpoint, train
 from ..widgets import HTML, InputError, Panel, require_text
+from .exercises import Hint, exercise
 
 READERS = ("lstm", "memnet1", "memnet3", "transformer")
 LABELS = {
@@ -452,3 +453,26 @@ def plot_hop_attention(attention: torch.Tensor, story: list[str], supporting=(),
     if title:
         ax.set_title(title)
     return ax
+
+
+# ----------------------------------------------------------------------------- the exercise
+
+
+@exercise(
+    "09.1",
+    "a function where_is(story, question) → place, for task 1 (story: a list of sentences)",
+    wrong=lambda: (
+        lambda story, question: next(babi_words(s)[-1] for s in story if babi_words(s)[0] == babi_words(question)[-1])
+    ),
+)
+def _check_where_is(answer):
+    for q in load_babi(1, "test")[::7][:120]:
+        got = answer(list(q.story), q.question)
+        if not isinstance(got, str):
+            raise Hint(f"where_is should return a place as a string, got {type(got).__name__}")
+        if got.strip().lower() != q.answer:
+            moves = [s for s in q.story if babi_words(s)[0] == babi_words(q.question)[-1]]
+            raise Hint(
+                f"Not yet: for {q.question!r} the answer is {q.answer!r}, your function said {got!r}. The person's "
+                f"moves in that story, in order: {moves}. Which one tells where they are now?"
+            )

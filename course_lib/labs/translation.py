@@ -48,6 +48,7 @@ from ..translation import (
     split_pairs,
 )
 from ..widgets import HTML, InputError, Panel, closest_matches, require_text
+from .exercises import Hint, exercise
 
 KINDS = ("gru", "gru_attention", "gpt")
 LABELS = {"gru": "GRU, no attention", "gru_attention": "GRU + attention", "gpt": "decoder-only GPT"}
@@ -424,3 +425,55 @@ def translation_panel(translators: dict[str, Translator], example: str = "Je sui
         "beam": w.IntSlider(value=5, min=1, max=8, description="beam", continuous_update=False),
     }
     return Panel(controls, render, title="Translate French → English: beam alternatives and attention")
+
+
+# ----------------------------------------------------------------------------- the exercise
+
+_CLIP_CASES = [  # (hypothesis tokens, reference tokens, n, what the case tests)
+    (
+        "the the the the".split(),
+        "the cat is here".split(),
+        1,
+        "a repeated word counts at most as often as in the reference",
+    ),
+    ("the cat the cat".split(), "the cat sat on the mat".split(), 2, "bigrams are clipped too"),
+    ("i am happy".split(), "i am very happy".split(), 2, "an n-gram of the hypothesis absent from the reference"),
+    ("he is a teacher".split(), "he is a good teacher".split(), 3, "trigrams"),
+    ("yes".split(), "yes".split(), 2, "a hypothesis shorter than n has no n-grams (total 0)"),
+    ("tom is tom is tom".split(), "tom is here and tom is there".split(), 2, "clipping with a count of 2"),
+]
+
+
+def _sacrebleu_counts(hyp: list[str], ref: list[str], n: int) -> tuple[int, int]:
+    """sacrebleu's own clipped matches and totals for one sentence (the independent reference)."""
+    import sacrebleu
+
+    score = sacrebleu.corpus_bleu([" ".join(hyp)], [[" ".join(ref)]], lowercase=True)
+    return int(score.counts[n - 1]), int(score.totals[n - 1])
+
+
+@exercise(
+    "08.1",
+    "a function clipped_matches(hyp, ref, n) → (matches, total) for lists of words",
+    wrong=lambda: (
+        lambda hyp, ref, n: (
+            sum(
+                tuple(hyp[i : i + n]) in {tuple(ref[j : j + n]) for j in range(len(ref) - n + 1)}
+                for i in range(len(hyp) - n + 1)
+            ),
+            max(len(hyp) - n + 1, 0),
+        )
+    ),
+)
+def _check_clipped_matches(answer):
+    for hyp, ref, n, what in _CLIP_CASES:
+        want = _sacrebleu_counts(hyp, ref, n)
+        got = answer(list(hyp), list(ref), n)
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise Hint(f"clipped_matches should return a pair (matches, total), got {got!r}")
+        if tuple(int(v) for v in got) != want:
+            raise Hint(
+                f"Not yet — {what}: for hyp={' '.join(hyp)!r}, ref={' '.join(ref)!r}, n={n} sacrebleu counts "
+                f"{want[0]} matches of {want[1]} n-grams, your function {got}. Count the hypothesis n-grams with a "
+                "Counter and credit each at most as often as it occurs in the reference."
+            )
