@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("COURSE_EXERCISES_STRICT", "1")  # a notebook's own solution must pass its exercise check
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 

@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> dict:
 
     if not args.quiet:
         print(
-            f"GPT {config}\n{model.num_params() if hasattr(model, 'num_params') else sum(p.numel() for p in model.parameters()):,} parameters; "
+            f"GPT {config}\n{model.num_params():,} parameters; "
             f"{tokens_per_step} tokens/step; budget {args.budget:g} s on {args.threads} thread(s)",
             flush=True,
         )

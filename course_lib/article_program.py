@@ -1,90 +1,76 @@
-"""The article's §5.2 Keras program, kept as text, ported faithfully to PyTorch, and its defects made testable.
+"""The article's §5.2 program: a faithful PyTorch port that runs its own lines, and each of its defects made testable.
 
 Defined in: notebooks/05_text_generation.ipynb
 
-The course does not install Keras/TensorFlow. :data:`ARTICLE_KERAS_PROGRAM` is the program as
-printed in §5.2; :class:`KerasStyleLSTM` is a line-by-line port of its model (Embedding → LSTM →
-Dense with a *softmax*), :func:`keras_categorical_crossentropy` ports the loss it compiles with,
-and :data:`ARTICLE_GENERATE_TEXT` is the article's own ``generate_text`` function, which is plain
-Python + NumPy and so runs unchanged against the port's Keras-like ``predict``.
+The course does not install TensorFlow. The program itself is :data:`course_lib.article.PROGRAM`, byte for
+byte. This module ports the few Keras pieces it uses, keeping the program's structure — the *functional*
+API (``Input(shape=(None,))`` → ``embedding(inputs)`` → ``lstm(x)`` → ``dense(x)`` →
+``Model(inputs=inputs, outputs=outputs)``), ``compile``, ``fit`` and ``predict`` — so that the program's
+own lines run unchanged against the port (:func:`run_program`), and its ``generate_text`` function, which is
+plain Python + NumPy, runs exactly as printed (:data:`GENERATE_TEXT`, :func:`article_function`).
 
-Each defect is isolated in a small function so it can be shown failing in the notebook and
-tested in ``tests/test_05_text_generation.py``:
-
-* :func:`undefined_names` — names the program uses but never defines (``np``, ``x_train``, ``y_train``);
-* :func:`article_window_update` vs :func:`fixed_window_update` — ``current_sequence[:, :-1]`` drops
-  the *newest* token, ``[:, 1:]`` drops the oldest;
-* :func:`build_lm_dataset` — the missing ``x_train, y_train`` (inputs and next-token targets);
-* :func:`count_token_reads` — re-reading the window at every step versus carrying the LSTM state;
-* :func:`loop_period` and :func:`distinct_n` — greedy decoding falls into a cycle / repeats itself.
+* :data:`HYPERPARAMETERS` — the sizes the program sets (read from its text with :mod:`ast`);
+* :func:`build_article_model` — the program's model, line by line (``vocab_size`` may be the course's
+  65 characters instead of 10,000 words);
+* :func:`undefined_names` — names the program reads but never defines (``np``, ``x_train``, ``y_train``);
+* :func:`categorical_crossentropy` / :func:`sparse_categorical_crossentropy` — Keras' losses on probabilities;
+* :func:`article_window_update` / :func:`fixed_window_update` — ``[:, :-1]`` drops the newest token;
+* :func:`count_token_reads` — re-reading a fixed window, re-reading the whole prefix, carrying the state;
+* :func:`loop_period`, :func:`distinct_n` — greedy decoding falls into a cycle.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import math
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The program of §5.2 as printed in the article (its Chinese comments included).
-ARTICLE_KERAS_PROGRAM = """\
-import tensorflow as tf
-from tensorflow.keras.models import Sequential
-from tensorflow.keras.layers import Embedding, LSTM, Dense
+from .article import PROGRAM
+from .checks import check_choice, check_int
+from .errors import ArgumentError, ArgumentTypeError
+from .nn_utils import eval_mode
+from .train import train
 
-# 定义参数
-vocab_size = 10000
-embedding_dim = 256
-lstm_units = 512
-max_length = 100
 
-# 构建模型
-model = Sequential([
-    Embedding(vocab_size, embedding_dim, input_length=max_length),
-    LSTM(lstm_units, return_sequences=True),
-    Dense(vocab_size, activation='softmax')
-])
+def _hyperparameters(source: str) -> dict[str, float | int]:
+    """Top-level ``name = number`` assignments of a program (its hyper-parameters), in order."""
+    out = {}
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, (int, float))
+        ):
+            out[node.targets[0].id] = node.value.value
+    return out
 
-# 编译模型
-model.compile(optimizer='adam', loss='categorical_crossentropy')
 
-# 训练模型
-model.fit(x_train, y_train, epochs=10, batch_size=64)
+#: The program's hyper-parameters, read from its text (vocab_size, embedding_dim, hidden_size, batch_size …).
+HYPERPARAMETERS = _hyperparameters(PROGRAM)
 
-# 生成文本
-def generate_text(model, start_sequence, num_generate=100):
-    generated = []
-    current_sequence = np.array(start_sequence)
-    for _ in range(num_generate):
-        predictions = model.predict(current_sequence)
-        next_token = np.argmax(predictions[0, -1, :])
-        generated.append(next_token)
-        current_sequence = np.append(current_sequence[:, :-1], [[next_token]], axis=1)
-    return generated
+#: The article's ``generate_text`` function, cut verbatim out of the printed program.
+GENERATE_TEXT = PROGRAM[
+    PROGRAM.index("def generate_text") : PROGRAM.index("return generated_text") + len("return generated_text")
+]
 
-start_sequence = [1] * 10
-generated_text = generate_text(model, start_sequence)
-print(generated_text)
-"""
-
-#: The article's ``generate_text`` function, cut verbatim out of :data:`ARTICLE_KERAS_PROGRAM`.
-ARTICLE_GENERATE_TEXT = (
-    ARTICLE_KERAS_PROGRAM[
-        ARTICLE_KERAS_PROGRAM.index("def generate_text") : ARTICLE_KERAS_PROGRAM.index("start_sequence = [1]")
-    ].rstrip()
-    + "\n"
-)
+#: The program without its three TensorFlow import lines (the port provides those names).
+PROGRAM_BODY = PROGRAM.split("\n", 3)[3]
 
 
 def undefined_names(source: str) -> list[str]:
     """Names a program reads but never defines, imports or gets from Python's builtins (sorted).
 
-    A static check with :mod:`ast`: ``undefined_names(ARTICLE_KERAS_PROGRAM)`` finds ``np``
-    (NumPy used, never imported) and ``x_train``, ``y_train`` (the training data, never built).
+    A static check with :mod:`ast`: the §5.2 program uses ``np`` (NumPy, never imported) and
+    ``x_train``, ``y_train`` (the training data, never built).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
@@ -107,164 +93,420 @@ def undefined_names(source: str) -> list[str]:
     return sorted(used - defined)
 
 
-class KerasStyleLSTM(nn.Module):
-    """Faithful PyTorch port of the article's Keras model: Embedding → LSTM → Dense(softmax).
+# ----------------------------------------------------------------------------- the Keras pieces, ported
 
-    ``forward(idx (B, T)) → probabilities (B, T, V)`` — like the Keras model, it outputs a softmax,
-    not logits. ``predict(x)`` mimics ``keras.Model.predict``: NumPy in, NumPy out, and it insists
-    on a batch ``(B, T)`` as Keras does.
+
+class _Symbol:
+    """What a Keras layer returns when it is called on ``Input``: the layers applied so far and the width."""
+
+    def __init__(self, layers: list, width: int | None):
+        self.layers, self.width = layers, width
+
+
+class Input(_Symbol):
+    """Port of ``tf.keras.layers.Input(shape=(None,))``: a batch of token-id sequences of any length.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
 
-    def __init__(self, vocab_size: int = 10000, embedding_dim: int = 256, lstm_units: int = 512):
+    def __init__(self, shape=(None,)):
+        if tuple(shape) != (None,):
+            raise ArgumentError(f"the port supports Input(shape=(None,)) (sequences of ids), got shape={shape}")
+        super().__init__([], None)
+
+
+class _Layer(nn.Module):
+    """A Keras layer: called on a symbol it records itself (and builds its weights); on a tensor it computes."""
+
+    def __call__(self, x):
+        if isinstance(x, _Symbol):
+            self.build(x.width)
+            return _Symbol(x.layers + [self], self.units)
+        return super().__call__(x)
+
+    def build(self, width):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+
+class Embedding(_Layer):
+    """Port of ``Embedding(input_dim, output_dim)``: ids (B, T) → vectors (B, T, output_dim).
+
+    Keras' default initialisation: uniform in ±0.05.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+
+    def __init__(self, input_dim: int, output_dim: int):
         super().__init__()
-        self.vocab_size = vocab_size
-        self.embedding = nn.Embedding(vocab_size, embedding_dim)  # Embedding(vocab_size, embedding_dim)
-        self.lstm = nn.LSTM(embedding_dim, lstm_units, batch_first=True)  # LSTM(lstm_units, return_sequences=True)
-        self.dense = nn.Linear(lstm_units, vocab_size)  # Dense(vocab_size, activation='softmax')
-        self.predict_calls = 0
-        self.tokens_read = 0
+        self.units = check_int(output_dim, "output_dim", min=1)
+        self.table = nn.Embedding(check_int(input_dim, "input_dim", min=1), self.units)
+        nn.init.uniform_(self.table.weight, -0.05, 0.05)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        out, _ = self.lstm(self.embedding(idx))  # (B, T, lstm_units)
-        return torch.softmax(self.dense(out), dim=-1)  # (B, T, V) probabilities
+    def build(self, width):
+        if width is not None:
+            raise ArgumentError("Embedding must be the first layer: it reads token ids, not vectors")
 
-    @torch.no_grad()
-    def predict(self, x) -> np.ndarray:
-        """Keras-style ``predict``: a NumPy batch of token ids (B, T) → probabilities (B, T, V)."""
-        x = np.asarray(x)
-        if x.ndim != 2:
-            raise ValueError(
-                f"predict expects a batch of sequences with shape (batch, time), got shape {x.shape}; "
-                "a single prompt must be wrapped as [[...]] (the article passes the flat list [1] * 10)"
-            )
-        if not np.issubdtype(x.dtype, np.integer):
-            raise ValueError(f"predict expects integer token ids, got dtype {x.dtype}")
-        self.eval()
-        self.predict_calls += 1
-        self.tokens_read += int(x.size)
-        return self(torch.as_tensor(x, dtype=torch.long)).numpy()
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.table(ids)  # (B, T, output_dim)
 
 
-def keras_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
-    """Port of Keras' ``categorical_crossentropy`` on probabilities (its ``from_logits=False`` default).
+class LSTM(_Layer):
+    """Port of ``LSTM(units, return_sequences=True)``: vectors (B, T, C) → states (B, T, units).
 
-    ``y_true`` must be one-hot with the same shape as ``y_pred`` (B, T, V); like Keras it rescales
-    ``y_pred`` to sum to 1, clips it to [1e-7, 1 − 1e-7] and returns −Σ y_true · log y_pred per
-    position (B, T). Integer targets (B, T) — what a language model has — raise Keras' shape error.
+    The weights are created when the layer is first called on a symbol (Keras builds layers lazily);
+    initialisation as Keras: Glorot-uniform input weights, orthogonal recurrent weights, forget-gate
+    bias 1. PyTorch's LSTM keeps two bias vectors where Keras keeps one (4 × units more parameters).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+
+    def __init__(self, units: int, return_sequences: bool = False):
+        super().__init__()
+        self.units = check_int(units, "units", min=1)
+        self.return_sequences = bool(return_sequences)
+        self.cell = None
+
+    def build(self, width):
+        if width is None:
+            raise ArgumentError("LSTM reads vectors: put an Embedding before it")
+        self.cell = nn.LSTM(width, self.units, batch_first=True)
+        H = self.units
+        for i in range(4):  # gates i, f, g, o
+            nn.init.xavier_uniform_(self.cell.weight_ih_l0[i * H : (i + 1) * H])
+            nn.init.orthogonal_(self.cell.weight_hh_l0[i * H : (i + 1) * H])
+        with torch.no_grad():
+            self.cell.bias_ih_l0.zero_()
+            self.cell.bias_hh_l0.zero_()
+            self.cell.bias_ih_l0[H : 2 * H] = 1.0  # unit_forget_bias=True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.cell(x)  # (B, T, units)
+        return out if self.return_sequences else out[:, -1]
+
+
+class Dense(_Layer):
+    """Port of ``Dense(units, activation=None | 'softmax')`` on the last axis.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+
+    def __init__(self, units: int, activation: str | None = None):
+        super().__init__()
+        self.units = check_int(units, "units", min=1)
+        self.activation = check_choice(activation, "activation", (None, "softmax"))
+        self.linear = None
+
+    def build(self, width):
+        if width is None:
+            raise ArgumentError("Dense reads vectors: put an Embedding before it")
+        self.linear = nn.Linear(width, self.units)
+        nn.init.xavier_uniform_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.linear(x)  # (B, T, units)
+        return torch.softmax(z, dim=-1) if self.activation == "softmax" else z
+
+
+class Adam:
+    """Port of ``tf.keras.optimizers.Adam(learning_rate)`` (β₁ 0.9, β₂ 0.999, ε 1e-7), bound at ``compile``.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+
+    def __init__(self, learning_rate: float = 0.001):
+        self.learning_rate = float(learning_rate)
+
+    def bind(self, parameters) -> torch.optim.Adam:
+        return torch.optim.Adam(parameters, lr=self.learning_rate, betas=(0.9, 0.999), eps=1e-7)
+
+
+def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    """Port of Keras' ``categorical_crossentropy`` on probabilities (``from_logits=False``): (B, T).
+
+    ``y_true`` must be one-hot, shaped like ``y_pred`` (B, T, V). Like Keras it rescales ``y_pred`` to sum
+    to 1, clips it to [1e-7, 1 − 1e-7] and returns −Σ y_true · log y_pred. Integer targets (B, T) — what a
+    language model has — raise Keras' shape error.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     if y_true.shape != y_pred.shape:
-        raise ValueError(
+        raise ArgumentError(
             f"Shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)} are incompatible "
             "(categorical_crossentropy wants one-hot targets shaped like the predictions; "
-            "integer targets need sparse_categorical_crossentropy — or logits with F.cross_entropy)"
+            "integer targets need sparse_categorical_crossentropy)"
         )
-    eps = 1e-7
-    y_pred = y_pred / y_pred.sum(-1, keepdim=True)
-    y_pred = y_pred.clamp(eps, 1 - eps)
+    y_pred = (y_pred / y_pred.sum(-1, keepdim=True)).clamp(1e-7, 1 - 1e-7)
     return -(y_true * torch.log(y_pred)).sum(-1)  # (B, T)
 
 
-def article_window_update(current_sequence, next_token: int):
-    """The article's update ``np.append(current_sequence[:, :-1], [[next_token]], axis=1)``.
+def sparse_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    """Port of Keras' ``sparse_categorical_crossentropy`` on probabilities: integer targets (B, T) → (B, T).
 
-    It keeps the window length but throws away the *newest* token (the last column) instead of
-    the oldest, so the window freezes on the prompt's first tokens plus the latest prediction.
-    Works on NumPy arrays and torch tensors of shape (B, T) (B = 1, as in the article).
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ArgumentError(f"targets {tuple(y_true.shape)} must be the predictions' shape without its last axis")
+    p = (y_pred / y_pred.sum(-1, keepdim=True)).clamp(1e-7, 1 - 1e-7)
+    return -torch.log(p.gather(-1, y_true[..., None].long())).squeeze(-1)  # (B, T)
+
+
+LOSSES = {
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+}
+
+
+class Model(nn.Module):
+    """Port of ``tf.keras.Model(inputs=inputs, outputs=outputs)`` with ``compile``, ``fit`` and ``predict``.
+
+    ``forward(ids (B, T))`` → the last layer's output (probabilities (B, T, V) for the §5.2 model).
+    ``predict(x)`` behaves like TF 2's Keras: NumPy (or a list) in, NumPy out, and a 1-D input of N ids is
+    read as a batch of N one-token sequences (Keras' ``expand_1d``). It counts its calls and the token
+    positions it reads. ``fit`` runs the course's training loop over shuffled mini-batches, epoch by epoch.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+
+    def __init__(self, inputs: Input, outputs: _Symbol):
+        super().__init__()
+        if not isinstance(inputs, Input) or not isinstance(outputs, _Symbol) or not outputs.layers:
+            raise ArgumentTypeError("Model(inputs=Input(...), outputs=<layers called on the input>)")
+        self.layers = nn.ModuleList(outputs.layers)
+        self.loss, self.optimizer = None, None
+        self.predict_calls, self.tokens_read = 0, 0
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = ids
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def compile(self, optimizer="adam", loss="categorical_crossentropy") -> None:
+        optimizer = Adam() if optimizer == "adam" else optimizer
+        if not isinstance(optimizer, Adam):
+            raise ArgumentTypeError(f"the port supports the Adam optimizer, got {optimizer!r}")
+        self.loss = LOSSES[check_choice(loss, "loss", tuple(LOSSES))]
+        self.optimizer = optimizer.bind(self.parameters())
+
+    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, seed: int = 0, progress: bool = True):
+        """Train on inputs ``x`` and targets ``y`` (arrays of equal length); returns the history (a DataFrame)."""
+        if self.optimizer is None:
+            raise ArgumentError("call model.compile(optimizer=..., loss=...) before model.fit")
+        x, y = torch.as_tensor(np.asarray(x)), torch.as_tensor(np.asarray(y))
+        if len(x) != len(y) or len(x) == 0:
+            raise ArgumentError(f"x and y must hold the same number of examples (> 0), got {len(x)} and {len(y)}")
+        batch_size, epochs = check_int(batch_size, "batch_size", min=1), check_int(epochs, "epochs", min=1)
+        per_epoch = math.ceil(len(x) / batch_size)
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.cat([torch.randperm(len(x), generator=generator) for _ in range(epochs)])  # shuffled epochs
+
+        def get_batch(step):
+            epoch, i = divmod(step, per_epoch)
+            rows = order[epoch * len(x) + i * batch_size : epoch * len(x) + min(len(x), (i + 1) * batch_size)]
+            return x[rows].long(), y[rows]
+
+        def loss_fn(model, batch):
+            return model.loss(batch[1], model(batch[0])).mean()
+
+        history = train(self, get_batch, loss_fn, self.optimizer, epochs * per_epoch, progress=progress,
+                        log_every=max(1, per_epoch // 20), desc="model.fit")  # fmt: skip
+        history["epoch"] = history["step"] / per_epoch
+        return history
+
+    @torch.no_grad()
+    def predict(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x[:, None]  # TF 2's Keras (data_adapter.expand_1d): N ids = a batch of N one-token sequences
+        if x.ndim != 2 or not np.issubdtype(x.dtype, np.integer):
+            raise ArgumentError(f"predict expects token ids of shape (batch, time), got {x.dtype} {x.shape}")
+        self.predict_calls += 1
+        self.tokens_read += int(x.size)
+        with eval_mode(self):
+            return self(torch.as_tensor(x, dtype=torch.long)).numpy()
+
+    def keras_parameter_count(self) -> int:
+        """Parameters as Keras counts them (its LSTM has one bias vector per gate, PyTorch's two)."""
+        extra = sum(4 * layer.units for layer in self.layers if isinstance(layer, LSTM))
+        return sum(p.numel() for p in self.parameters()) - extra
+
+
+class _LogProbs(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return torch.log(self.model(ids).clamp_min(1e-30))  # (B, T, V) log-probabilities
+
+
+def as_logits(model: Model) -> nn.Module:
+    """The port returns probabilities; this view returns their logarithm, which every logits-based tool accepts.
+
+    ``softmax(log p) = p``, so ``course_lib.train.evaluate_lm(as_logits(model), ...)`` scores the port
+    like any course model.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    return _LogProbs(model)
+
+
+#: ``tf`` as far as the program uses it: ``tf.keras.layers.Input`` and ``tf.keras.optimizers.Adam``.
+tf = SimpleNamespace(keras=SimpleNamespace(layers=SimpleNamespace(Input=Input), optimizers=SimpleNamespace(Adam=Adam)))
+
+
+def run_program(stop_before: str | None = None, **names) -> dict:
+    """Execute the §5.2 program's own lines (all but its three imports) against the port; return its namespace.
+
+    The port provides ``tf``, ``Embedding``, ``LSTM``, ``Dense`` and ``Model``; ``names`` adds others (for
+    example ``x_train=...``). The program runs in a fresh namespace and raises whatever it raises.
+    ``stop_before="model.fit("`` runs only the lines before the first one that contains that text.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    body = PROGRAM_BODY
+    if stop_before is not None:
+        if stop_before not in body:
+            raise ArgumentError(f"{stop_before!r} does not occur in the program")
+        body = body[: body.index(stop_before)].rsplit("\n", 1)[0] + "\n"
+    namespace = {"tf": tf, "Embedding": Embedding, "LSTM": LSTM, "Dense": Dense, "Model": Model, **names}
+    exec(compile(body, "article §5.2", "exec"), namespace)  # a constant string: the article's program
+    return namespace
+
+
+def article_function(numpy: bool = True, source: str = GENERATE_TEXT):
+    """The article's ``generate_text``, compiled from its printed text in a fresh namespace (``np`` only if asked).
+
+    ``source`` may be a corrected copy (see :func:`patch`).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    namespace = {"np": np} if numpy else {}
+    exec(compile(source, "article §5.2", "exec"), namespace)  # a constant string: the article's function
+    return namespace["generate_text"]
+
+
+def patch(source: str, old: str, new: str) -> str:
+    """``source`` with the one occurrence of ``old`` replaced by ``new`` (an error if it is not there exactly once).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    if source.count(old) != 1:
+        raise ArgumentError(f"{old!r} occurs {source.count(old)} times in the source; expected exactly once")
+    return source.replace(old, new)
+
+
+def build_article_model(vocab_size: int, embedding_dim: int, hidden_size: int) -> Model:
+    """The §5.2 model, line by line: Embedding → LSTM(return_sequences=True) → Dense(softmax), functional API.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    embedding = Embedding(vocab_size, embedding_dim)
+    lstm = LSTM(hidden_size, return_sequences=True)
+    dense = Dense(vocab_size, activation="softmax")
+    inputs = Input(shape=(None,))
+    x = embedding(inputs)
+    x = lstm(x)
+    outputs = dense(x)
+    return Model(inputs=inputs, outputs=outputs)
+
+
+# ----------------------------------------------------------------------------- the generation loop's defects
+
+
+def article_window_update(current_sequence, predicted_word: int):
+    """The article's update ``np.concatenate([current_sequence[:, :-1], [[predicted_word]]], axis=1)``.
+
+    It keeps the window's length but throws away its *last* column — the newest token — so the window
+    freezes on the prompt's first tokens plus the latest prediction. ``current_sequence`` is (1, T).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_window(current_sequence)
-    return _append_column(current_sequence[:, :-1], next_token)
+    return np.concatenate([current_sequence[:, :-1], [[predicted_word]]], axis=1)
 
 
-def fixed_window_update(current_sequence, next_token: int):
-    """The correct sliding window: drop the *oldest* token, append the new one: ``[:, 1:]``.
+def fixed_window_update(current_sequence, predicted_word: int):
+    """The sliding window: drop the *oldest* token and append the new one, ``[:, 1:]``.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_window(current_sequence)
-    return _append_column(current_sequence[:, 1:], next_token)
+    return np.concatenate([current_sequence[:, 1:], [[predicted_word]]], axis=1)
 
 
 def _check_window(seq) -> None:
-    if getattr(seq, "ndim", None) != 2:
-        raise ValueError(
-            f"the window must be a batch of token ids (B, T), got shape {tuple(np.shape(seq))} "
-            "(the article's prompt [1] * 10 is a flat list: wrap it as [[1] * 10])"
+    if getattr(seq, "ndim", None) != 2 or seq.shape[0] != 1:
+        raise ArgumentError(
+            f"the window must be one sequence of ids, shape (1, T), got {type(seq).__name__} "
+            f"{tuple(np.shape(seq))} (the article's prompt [1] * 10 is a flat list: use np.array([[1] * 10]))"
         )
 
 
-def _append_column(seq, next_token):
-    if isinstance(seq, torch.Tensor):
-        col = torch.full((seq.shape[0], 1), int(next_token), dtype=seq.dtype)
-        return torch.cat([seq, col], dim=1)  # (B, T)
-    return np.append(seq, np.full((seq.shape[0], 1), int(next_token), dtype=seq.dtype), axis=1)  # (B, T)
-
-
 def build_lm_dataset(ids, seq_len: int, stride: int | None = None):
-    """The ``x_train, y_train`` the article never builds: inputs and next-token targets.
+    """The ``x_train, y_train`` the program never builds: windows of ids and the same windows shifted by one.
 
-    Cuts ``ids`` (1-D) into windows of ``seq_len`` (every ``stride`` tokens, default
-    non-overlapping); ``y[i, t] = ids[start_i + t + 1]`` — the target is the input shifted by one.
-    Returns two LongTensors (N, seq_len).
+    Cuts ``ids`` (1-D) into windows of ``seq_len`` every ``stride`` ids (default: non-overlapping);
+    ``y[i, t] = ids[start_i + t + 1]``. Returns two LongTensors (N, seq_len).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     ids = torch.as_tensor(ids, dtype=torch.long)
     if ids.dim() != 1:
-        raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
-    stride = seq_len if stride is None else stride
-    if seq_len < 1 or stride < 1:
-        raise ValueError(f"seq_len and stride must be >= 1, got {seq_len}, {stride}")
+        raise ArgumentError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
+    seq_len = check_int(seq_len, "seq_len", min=1)
+    stride = seq_len if stride is None else check_int(stride, "stride", min=1)
     if len(ids) < seq_len + 1:
-        raise ValueError(f"need at least {seq_len + 1} tokens for one window of {seq_len}, got {len(ids)}")
+        raise ArgumentError(f"need at least {seq_len + 1} ids for one window of {seq_len}, got {len(ids)}")
     starts = torch.arange(0, len(ids) - seq_len, stride)  # (N,)
     offsets = torch.arange(seq_len)
-    x = ids[starts[:, None] + offsets]  # (N, seq_len)
-    y = ids[starts[:, None] + offsets + 1]  # (N, seq_len)
-    return x, y
+    return ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]  # (N, seq_len) each
 
 
 class _CountingModel(nn.Module):
-    """Wraps a model with ``forward_step`` and counts how many tokens it is made to read."""
+    """Wraps a model with ``forward_step``, counts the token positions it reads, and can limit its context."""
 
-    def __init__(self, model):
+    def __init__(self, model, max_context):
         super().__init__()
-        self.inner = model
-        self.max_context = getattr(model, "max_context", None)
-        self.tokens_read = 0
+        self.inner, self.max_context, self.tokens_read = model, max_context, 0
 
     def forward_step(self, idx, state=None):
         self.tokens_read += idx.numel()
         return self.inner.forward_step(idx, state)
 
 
-def count_token_reads(model, prompt: torch.Tensor, n_new: int, use_cache: bool) -> dict:
-    """How many token positions the model processes to generate ``n_new`` tokens, and how long it takes.
+LOOPS = ("state carried", "fixed window (article)", "growing prefix")
 
-    ``use_cache=False`` is the article's way (re-read everything at every step: about
-    n·T + n²/2 reads); ``use_cache=True`` carries the state (one read per new token).
-    Returns ``{"tokens_read": int, "seconds": float}`` (greedy decoding).
+
+def count_token_reads(model, prompt: torch.Tensor, n_new: int, loop: str, window: int = 10) -> dict:
+    """Generate ``n_new`` tokens greedily one of three ways; count the positions read and time it.
+
+    * ``"state carried"``: one new token per step, the LSTM state (or KV cache) carried — n reads;
+    * ``"fixed window (article)"``: every step re-reads the last ``window`` tokens from scratch, as the
+      article's loop does with its 10-token window — about window · n reads: linear, with a large constant;
+    * ``"growing prefix"``: every step re-reads everything so far — about n²/2 reads: quadratic.
+
+    Returns ``{"tokens_read", "seconds", "ids"}`` (the generated batch, prompt included).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     from .generate import generate
 
-    counter = _CountingModel(model)
+    check_choice(loop, "loop", LOOPS)
+    limit = getattr(model, "max_context", None)
+    if loop == "fixed window (article)":
+        limit = check_int(window, "window", min=1) if limit is None else min(limit, window)
+    counter = _CountingModel(model, limit)
     t0 = time.perf_counter()
-    out = generate(counter, prompt, n_new, temperature=0.0, use_cache=use_cache)
+    out = generate(counter, prompt, n_new, temperature=0.0, use_cache=loop == "state carried")
     return {"tokens_read": counter.tokens_read, "seconds": time.perf_counter() - t0, "ids": out}
 
 
 def loop_period(ids, min_repeats: int = 3, max_period: int = 200) -> int | None:
     """Smallest period p such that the end of ``ids`` is the same p tokens repeated ≥ ``min_repeats`` times.
 
-    ``None`` when the tail is not periodic. Greedy decoding of a language model usually ends in
-    such a cycle (``"the the the ..."``); sampling does not.
+    ``None`` when the tail is not periodic. Greedy decoding of a language model usually ends in such a cycle.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
@@ -283,20 +525,19 @@ def distinct_n(text: str, n: int = 2) -> float:
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    n = check_int(n, "n", min=1)
     words = text.split()
     grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     if not grams:
-        raise ValueError(f"the text has fewer than {n} words")
+        raise ArgumentError(f"the text has fewer than {n} words")
     return len(set(grams)) / len(grams)
 
 
 def softmax_then_log_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """The naive route: softmax, then log of the probability of the target (no clipping).
+    """The naive route: softmax, then the log of the target's probability (no clipping). Logits (N, V), targets (N,).
 
-    Overflows to ``inf`` once a target's probability underflows to 0 in float32, where
-    ``F.cross_entropy(logits, targets)`` (log-softmax) stays finite. Logits (N, V), targets (N,).
+    It becomes ``inf`` once a target's probability underflows to 0 in float32, where ``F.cross_entropy``
+    (log-softmax) stays finite.
 
     Defined in: notebooks/05_text_generation.ipynb
     """

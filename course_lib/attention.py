@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_float, check_int, check_mask, check_probability, check_tensor
 from .errors import ArgumentError, ArgumentTypeError
+
+if TYPE_CHECKING:  # for annotations only: importing the GPT must not load pandas
+    import pandas as pd
 
 # ----------------------------------------------------------------------------- core operation
 
@@ -121,7 +124,7 @@ def causal_mask(T_q: int, T_k: int | None = None, device=None) -> torch.Tensor:
     """
     T_k = T_q if T_k is None else T_k
     if T_q < 0 or T_k < T_q:
-        raise ValueError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
+        raise ArgumentError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
     return torch.ones(T_q, T_k, dtype=torch.bool, device=device).tril(diagonal=T_k - T_q)
 
 
@@ -135,7 +138,7 @@ def padding_mask(lengths: Sequence[int] | torch.Tensor, T: int) -> torch.Tensor:
     """
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or (lengths < 0).any() or (lengths > T).any():
-        raise ValueError(f"lengths must be a 1-D list of integers in 0..{T}, got {lengths.tolist()}")
+        raise ArgumentError(f"lengths must be a 1-D list of integers in 0..{T}, got {lengths.tolist()}")
     return (torch.arange(T)[None, :] < lengths[:, None])[:, None, :]  # (B, 1, T)
 
 
@@ -175,8 +178,10 @@ def softmax_saturation(
 
     Defined in: notebooks/04_attention.ipynb
     """
+    import pandas as pd  # only here: importing the GPT must not load pandas
+
     if not dims or any(int(d) < 1 for d in dims):
-        raise ValueError(f"dims must be positive widths, got {list(dims)}")
+        raise ArgumentError(f"dims must be positive widths, got {list(dims)}")
     rows = []
     for d in dims:
         g = torch.Generator().manual_seed(seed + int(d))
@@ -509,12 +514,14 @@ def head_pattern_scores(
 
     Defined in: notebooks/04_attention.ipynb
     """
+    import pandas as pd  # only here: importing the GPT must not load pandas
+
     if not maps:
-        raise ValueError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
+        raise ArgumentError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
     rows = []
     T = maps[0].size(-1)
     if T < 2:
-        raise ValueError(f"need at least 2 positions to score heads, got T={T}")
+        raise ArgumentError(f"need at least 2 positions to score heads, got T={T}")
     t = torch.arange(T)
     dist = (t[:, None] - t[None, :]).clamp_min(0).float()  # (T, T)
     last_space = None
@@ -526,7 +533,7 @@ def head_pattern_scores(
         last_space = before  # (B, T), −1 where none
     for li, m in enumerate(maps):
         if m.dim() != 4 or m.size(-1) != m.size(-2):
-            raise ValueError(f"layer {li}: expected attention weights (B, H, T, T), got {_shape(m)}")
+            raise ArgumentError(f"layer {li}: expected attention weights (B, H, T, T), got {_shape(m)}")
         m = m.float()
         for h in range(m.size(1)):
             a = m[:, h]  # (B, T, T)

@@ -26,7 +26,9 @@ import torch
 
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
+from .errors import ArgumentError
 from .models.lstm_lm import LSTMLM, LSTMConfig
+from .nn_utils import make_adamw
 from .train import (
     CheckpointError,
     cosine_schedule,
@@ -40,7 +42,7 @@ from .train import (
 #: Training recipes. Both models see the same characters: steps × batch_size × block_size.
 RECIPES = {
     "lstm": {
-        "model": {"n_embd": 64, "hidden_size": 384, "n_layer": 1, "dropout": 0.0},
+        "model": {"n_embd": 64, "n_hidden": 384, "n_layer": 1, "dropout": 0.0},
         "steps": 1600,
         "batch_size": 12,
         "block_size": 64,
@@ -96,21 +98,11 @@ def build_model(kind: str, vocab_size: int, block_size: int, **model_config):
         from .models.gpt import GPT, GPTConfig
 
         return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, **model_config))
-    raise ValueError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+    raise ArgumentError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
 
 
 def _model_config(model) -> dict:
     return asdict(model.config)
-
-
-def _optimizer(model, lr: float, weight_decay: float):
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr,
-        betas=(0.9, 0.99),
-    )
 
 
 def train_char_lm(
@@ -136,19 +128,19 @@ def train_char_lm(
     """
     recipes = RECIPES if recipes is None else recipes
     if kind not in recipes:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
+        raise ArgumentError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
     recipe = {**recipes[kind], **overrides}
     if steps is not None:
         recipe["steps"] = int(steps)
     tok, train_ids, val_ids = data if data is not None else shakespeare_char_data()
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     model = build_model(kind, tok.vocab_size, recipe["block_size"], **recipe["model"])
-    opt = _optimizer(model, recipe["lr"], recipe["weight_decay"])
+    opt = make_adamw(model, lr=recipe["lr"], weight_decay=recipe["weight_decay"])
     B, T = recipe["batch_size"], recipe["block_size"]
 
     def get_batch(step):
-        return get_lm_batch(train_ids, T, B, generator=gen)  # x, y: (B, T)
+        return get_lm_batch(train_ids, T, B, generator=generator)  # x, y: (B, T)
 
     def loss_fn(model, batch):
         x, y = batch
@@ -212,17 +204,20 @@ def load_char_lm(kind_or_path, verify: bool = True):
     for key in ("kind", "vocab", "info", "history"):
         if key not in extra:
             raise CheckpointError(f"{path} is a course checkpoint but not a character LM (no {key!r} entry)")
-    tok = CharTokenizer.from_dict(extra["vocab"])
-    config = dict(payload["config"])
-    kind = extra["kind"]
-    if kind == "lstm":
-        model = LSTMLM(LSTMConfig(**config))
-    elif kind == "gpt":
-        from .models.gpt import GPT, GPTConfig
-
-        model = GPT(GPTConfig(**config))
-    else:
-        raise CheckpointError(f"{path}: unknown model kind {kind!r}")
+    try:
+        tok = CharTokenizer.from_dict(extra["vocab"])
+        config = dict(payload["config"])
+        kind = extra["kind"]
+        if kind not in ("lstm", "gpt"):
+            raise CheckpointError(f"{path}: unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
+        model = build_model(
+            kind,
+            tok.vocab_size,
+            config.get("block_size", 1),
+            **{k: v for k, v in config.items() if k not in ("vocab_size", "block_size")},
+        )
+    except (TypeError, ValueError) as e:  # a config or vocabulary the models do not accept
+        raise CheckpointError(f"{path} holds a character-LM description the course cannot build: {e}") from e
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as e:
@@ -234,11 +229,16 @@ def load_char_lm(kind_or_path, verify: bool = True):
     return model, tok, history, extra["info"]
 
 
-def timed_eval(model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None) -> tuple[float, float]:
+def timed_eval(
+    model, val_ids: torch.Tensor, block_size: int, max_tokens: int | None = None, stride: int | None = None
+) -> tuple[float, float]:
     """``(val nats/char, seconds)`` of :func:`course_lib.train.evaluate_lm` on the validation ids.
+
+    ``stride=None`` scores non-overlapping windows; ``stride=block_size // 2`` is the sliding-window
+    evaluation (every character predicted from at least half the context).
 
     Defined in: notebooks/05_text_generation.ipynb
     """
     t0 = time.perf_counter()
-    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens)
+    v = evaluate_lm(model, val_ids, block_size, batch_size=64, max_tokens=max_tokens, stride=stride)
     return v, time.perf_counter() - t0

@@ -13,6 +13,7 @@ function then opens with one line per argument, and its body shows the idea::
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import ArgumentError, ArgumentTypeError
+from .errors import ArgumentError, ArgumentTypeError, InputError
 
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit integer
 
@@ -209,3 +210,21 @@ def check_path(value, name: str = "path", *, kind: str = "file", must_exist: boo
         if kind == "dir" and not path.is_dir():
             raise ArgumentError(f"{name} {str(path)!r} is not a directory")
     return path
+
+
+def require_text(value: str, what: str = "some text") -> str:
+    """Strip ``value`` and raise :class:`InputError` ("Type ...") when it is empty.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    if value is None or not str(value).strip():
+        raise InputError(f"Type {what} in the box above.")
+    return str(value).strip()
+
+
+def closest_matches(word: str, vocabulary, n: int = 5) -> list[str]:
+    """Close spellings of ``word`` in ``vocabulary`` (for "did you mean ...?" messages).
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    return difflib.get_close_matches(word, list(vocabulary), n=n, cutoff=0.7)

@@ -109,6 +109,79 @@ COURSE: tuple[Notebook, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Session:
+    """One slot of a workshop schedule: a notebook, the mode to run it in, and the minutes to teach it.
+
+    Teaching minutes are for reading, explaining, discussing and the exercise; the notebook's measured
+    run time (``docs/notebook_budget.csv``) is added to them when the schedule is written out.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+
+    notebook: str
+    mode: str  # "full" or "fast"
+    teach_min: int
+    focus: str
+
+
+#: Workshop schedules built from the course map; ``tools/sync_readme.py`` adds the measured run times and
+#: writes them into docs/facilitators.md (and flags a schedule whose total overruns its slot).
+SCHEDULES: dict[str, tuple[int, tuple[Session, ...]]] = {
+    "90 minutes": (
+        90,
+        (
+            Session("00", "fast", 10, "the first taste: sampling from the shipped GPT; how the notebooks work"),
+            Session("01", "fast", 20, "counting characters: n-grams, perplexity, the baseline"),
+            Session("04", "fast", 35, "attention from scratch, the Transformer block, the KV cache"),
+            Session("05", "fast", 20, "the article's program debugged; sampling strategies (shipped checkpoints)"),
+        ),
+    ),
+    "half a day (3½ hours with a break)": (
+        210,
+        (
+            Session("00", "full", 15, "the tour and the errata"),
+            Session("01", "full", 35, "n-grams and the baseline"),
+            Session("02", "fast", 25, "word embeddings"),
+            Session("04", "full", 50, "attention and the Transformer"),
+            Session("05", "full", 50, "generation, the article's program, training dynamics"),
+        ),
+    ),
+    "one day (6 hours)": (
+        360,
+        (
+            Session("00", "full", 15, "the tour and the errata"),
+            Session("01", "full", 35, "n-grams and the baseline"),
+            Session("02", "full", 35, "word embeddings"),
+            Session("03", "full", 35, "context and sentiment"),
+            Session("04", "full", 50, "attention and the Transformer"),
+            Session("05", "full", 50, "generation"),
+            Session("06", "fast", 30, "VAEs: the article's losses against the ELBO"),
+            Session("07", "fast", 30, "GANs: the article's losses against the correct ones"),
+        ),
+    ),
+    "two days (2 × 6 hours)": (
+        720,
+        (
+            Session("00", "full", 15, "the tour and the errata"),
+            Session("01", "full", 35, "n-grams and the baseline"),
+            Session("02", "full", 35, "word embeddings"),
+            Session("03", "full", 35, "context and sentiment"),
+            Session("04", "full", 50, "attention and the Transformer"),
+            Session("05", "full", 50, "generation"),
+            Session("06", "full", 35, "VAEs"),
+            Session("07", "full", 35, "GANs"),
+            Session("08", "full", 45, "translation: attention's first job"),
+            Session("09", "full", 40, "question answering with memory"),
+            Session("10", "full", 40, "recommendation as next-item prediction"),
+            Session("11", "full", 50, "pretraining and fine-tuning"),
+            Session("12", "full", 45, "scale, compute, privacy, interpretability"),
+            Session("13", "fast", 30, "the review: the FAQ answered from measurements"),
+        ),
+    ),
+}
+
+
 def notebook(stem_or_number: str | int) -> Notebook:
     """The :class:`Notebook` with this stem (``"04_attention"``) or number (``4`` or ``"04"``).
 

@@ -113,9 +113,8 @@ def _corrupted_message(p: Path, shown: str, actual: str, expected: str) -> str:
     if b"\r\n" in raw and hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest() == expected:
         return (
             f"{shown} has Windows line endings (CRLF): git converted it on checkout (core.autocrlf). "
-            "The repository's .gitattributes keeps data files byte-exact; re-checkout the data with "
-            "`git rm -r -q --cached data && git checkout -- data` (or clone again with "
-            "`git clone -c core.autocrlf=false ...`)."
+            "The repository's .gitattributes keeps data files byte-exact; re-checkout the data, from the "
+            "repository's folder: `git rm -r -q --cached data` then `git checkout HEAD -- data`."
         )
     return (
         f"{shown} is corrupted: its sha256 is {actual[:16]}…, expected {expected[:16]}… "
@@ -143,7 +142,7 @@ def update_checksums(paths: Iterable[str | Path], sums_file: str | Path = SHA256
 def load_text(path: str | Path) -> str:
     """Verify and read a UTF-8 text file from ``data/``.
 
-    Defined in: notebooks/00_start_here.ipynb
+    Defined in: notebooks/03_context_representation.ipynb
     """
     p = verify_file(path)
     return p.read_text(encoding="utf-8")
@@ -342,7 +341,7 @@ def word_split(text: str, lower: bool = True) -> list[str]:
     A word is a run of letters or digits in any script (``"café"`` stays one word), with inner
     apostrophes; every other non-space character is a token of its own.
 
-    Defined in: notebooks/01_background_ngram.ipynb
+    Defined in: notebooks/03_context_representation.ipynb
     """
     check_text(text, "text")
     if lower:

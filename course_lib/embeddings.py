@@ -37,10 +37,11 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from .checks import check_float, check_int, check_seed, closest_matches, require_text
 from .data import WordTokenizer, load_text, word_split
-from .widgets import InputError, Panel, closest_matches, require_text
+from .errors import ArgumentError, InputError
+from .models.skipgram import SkipGram, SkipGramConfig, skipgram_loss  # noqa: F401  (skipgram_loss: the lesson's loss)
 
 GLOVE_FILE = "glove_6B_50d_10k/glove.6B.50d.10k.txt"
 
@@ -61,14 +62,14 @@ class WordVectors:
         vec = torch.as_tensor(np.asarray(vectors) if not isinstance(vectors, torch.Tensor) else vectors.detach())
         vec = vec.to(torch.float32).cpu()
         if vec.dim() != 2:
-            raise ValueError(f"vectors must be a (V, D) matrix, got shape {tuple(vec.shape)}")
+            raise ArgumentError(f"vectors must be a (V, D) matrix, got shape {tuple(vec.shape)}")
         if len(words) != vec.shape[0]:
-            raise ValueError(f"got {len(words)} words but {vec.shape[0]} vectors")
+            raise ArgumentError(f"got {len(words)} words but {vec.shape[0]} vectors")
         self.words: list[str] = list(words)
         self.index: dict[str, int] = {}
         for i, w in enumerate(self.words):
             if w in self.index:
-                raise ValueError(f"the word {w!r} appears twice in the vocabulary")
+                raise ArgumentError(f"the word {w!r} appears twice in the vocabulary")
             self.index[w] = i
         self.vectors = vec  # (V, D)
         self.unit = F.normalize(vec, dim=1)  # (V, D), rows of length 1 (a zero row stays zero)
@@ -141,19 +142,21 @@ def parse_glove(text: str, name: str = "GloVe") -> WordVectors:
     """
     lines = [ln for ln in text.split("\n") if ln.strip()]
     if not lines:
-        raise ValueError("no vectors found: the GloVe text is empty")
+        raise ArgumentError("no vectors found: the GloVe text is empty")
     dim = len(lines[0].rstrip().split(" ")) - 1
     if dim < 1:
-        raise ValueError(f"line 1 has no numbers: {lines[0][:80]!r}")
+        raise ArgumentError(f"line 1 has no numbers: {lines[0][:80]!r}")
     words, rows = [], []
     for n, line in enumerate(lines, 1):
         parts = line.rstrip().rsplit(" ", dim)
         if len(parts) != dim + 1:
-            raise ValueError(f"line {n}: expected a word and {dim} numbers, got {len(parts) - 1} fields: {line[:80]!r}")
+            raise ArgumentError(
+                f"line {n}: expected a word and {dim} numbers, got {len(parts) - 1} fields: {line[:80]!r}"
+            )
         try:
             rows.append([float(x) for x in parts[1:]])
         except ValueError:
-            raise ValueError(f"line {n}: the {dim} values after the word must be numbers: {line[:80]!r}") from None
+            raise ArgumentError(f"line {n}: the {dim} values after the word must be numbers: {line[:80]!r}") from None
         words.append(parts[0])
     return WordVectors(words, np.asarray(rows, dtype=np.float32), name=name)
 
@@ -165,7 +168,9 @@ def format_glove(wv: WordVectors) -> str:
     """
     bad = [w for w in wv.words if not w or " " in w or "\n" in w]
     if bad:
-        raise ValueError(f"GloVe text format cannot store words that are empty or contain spaces/newlines: {bad[:5]}")
+        raise ArgumentError(
+            f"GloVe text format cannot store words that are empty or contain spaces/newlines: {bad[:5]}"
+        )
     arr = wv.vectors.numpy().astype(np.float32)
     fmt = lambda x: np.format_float_positional(x, unique=True, trim="-")  # noqa: E731
     return "".join(w + " " + " ".join(fmt(x) for x in row) + "\n" for w, row in zip(wv.words, arr))
@@ -210,7 +215,7 @@ class Corpus:
 
 
 def corpus_words(text: str) -> list[str]:
-    """Lower-cased words of ``text`` without punctuation tokens (``course_lib.data.word_split``, then keep alphanumerics).
+    """Lower-cased words of ``text`` without punctuation (``course_lib.data.word_split``, alphanumerics kept).
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
@@ -223,11 +228,11 @@ def build_corpus(words: Sequence[str], min_count: int = 5) -> Corpus:
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     if min_count < 1:
-        raise ValueError(f"min_count must be >= 1, got {min_count}")
+        raise ArgumentError(f"min_count must be >= 1, got {min_count}")
     counts = Counter(words)
     ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     if not ranked:
-        raise ValueError(f"no word occurs {min_count} times or more in a corpus of {len(words)} words")
+        raise ArgumentError(f"no word occurs {min_count} times or more in a corpus of {len(words)} words")
     tok = WordTokenizer(ranked)
     ids = torch.tensor([tok.stoi[w] for w in words if w in tok.stoi and counts[w] >= min_count], dtype=torch.long)
     c = torch.zeros(tok.vocab_size, dtype=torch.long)
@@ -256,7 +261,7 @@ def noise_distribution(counts: torch.Tensor, power: float = 0.75) -> torch.Tenso
     """
     p = counts.double().clamp_min(0) ** power
     if p.sum() <= 0:
-        raise ValueError("all counts are zero: cannot build a noise distribution")
+        raise ArgumentError("all counts are zero: cannot build a noise distribution")
     return (p / p.sum()).float()
 
 
@@ -271,8 +276,7 @@ def skipgram_pairs(
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
+    check_int(window, "window", min=1)
     if keep is not None:
         ids = ids[torch.rand(len(ids), generator=generator) < keep[ids]]
     n = len(ids)
@@ -292,57 +296,9 @@ def skipgram_pairs(
     return torch.cat(out)
 
 
-def skipgram_loss(v_center: torch.Tensor, u_context: torch.Tensor, u_negative: torch.Tensor) -> torch.Tensor:
-    """Mean negative-sampling loss: −log σ(u_o·v_c) − Σ_k log σ(−u_k·v_c).
-
-    ``v_center`` (B, D), ``u_context`` (B, D), ``u_negative`` (B, K, D).
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-    if (
-        v_center.dim() != 2
-        or u_context.shape != v_center.shape
-        or u_negative.dim() != 3
-        or u_negative.shape[0] != v_center.shape[0]
-        or u_negative.shape[2] != v_center.shape[1]
-    ):
-        raise ValueError(
-            f"expected v_center (B, D), u_context (B, D), u_negative (B, K, D); got "
-            f"{tuple(v_center.shape)}, {tuple(u_context.shape)}, {tuple(u_negative.shape)}"
-        )
-    pos = (v_center * u_context).sum(-1)  # (B,)
-    neg = torch.einsum("bkd,bd->bk", u_negative, v_center)  # (B, K)
-    return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
-
-
-class SkipGram(nn.Module):
-    """Skip-gram's two tables: centre vectors v (``inp``, the embeddings we keep) and context vectors u (``out``).
-
-    As in word2vec, v starts uniform in ±0.5/D and u at zero. ``forward(center (B,), context (B,),
-    negatives (B, K))`` returns the mean loss of :func:`skipgram_loss`.
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-
-    def __init__(self, vocab_size: int, dim: int = 100):
-        super().__init__()
-        self.inp = nn.Embedding(vocab_size, dim)  # (V, D) v_w
-        self.out = nn.Embedding(vocab_size, dim)  # (V, D) u_w
-        nn.init.uniform_(self.inp.weight, -0.5 / dim, 0.5 / dim)
-        nn.init.zeros_(self.out.weight)
-
-    def forward(self, center: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        return skipgram_loss(self.inp(center), self.out(context), self.out(negatives))
-
-    @property
-    def embeddings(self) -> torch.Tensor:
-        """The (V, D) centre vectors (what word2vec outputs)."""
-        return self.inp.weight.detach()
-
-
 def train_skipgram(
     corpus: Corpus,
-    dim: int = 100,
+    n_embd: int = 100,
     window: int = 5,
     negatives: int = 5,
     epochs: float = 1.0,
@@ -350,6 +306,8 @@ def train_skipgram(
     lr: float = 0.01,
     subsample: float | None = 1e-3,
     seed: int = 0,
+    heldout: float = 0.0,
+    eval_fn=None,
     max_seconds: float | None = None,
     desc: str = "skip-gram",
 ):
@@ -357,31 +315,55 @@ def train_skipgram(
 
     Pairs are regenerated (new subsampling, new window sizes) for every epoch; a fractional
     ``epochs`` trains on that share of the pairs. Adam with a cosine-decaying learning rate.
+    ``heldout`` (a fraction, e.g. 0.1) keeps the last part of the text out of training: the history then
+    has a ``heldout_loss`` column, the loss on up to 20,000 of its pairs with fixed negatives, measured
+    from step 0 (where it is exactly (K + 1) ln 2). ``eval_fn(model)``, if given, returns more metrics to log
+    at the same steps (e.g. a check-set score of ``model.embeddings``). ``history.attrs["epoch_steps"]`` holds
+    the step at which each epoch ends.
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     from .train import cosine_schedule, train
 
-    if epochs <= 0:
-        raise ValueError(f"epochs must be > 0, got {epochs}")
-    g = torch.Generator().manual_seed(seed)
+    check_int(n_embd, "n_embd", min=1)
+    check_float(epochs, "epochs", min=0.0, min_open=True)
+    check_float(heldout, "heldout", min=0.0, max=0.5)
+    check_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     keep = keep_probability(corpus.counts, subsample) if subsample else None
     noise = noise_distribution(corpus.counts)
-    chunks = [skipgram_pairs(corpus.ids, window, keep, g) for _ in range(math.ceil(epochs))]
-    chunks = [c[torch.randperm(len(c), generator=g)] for c in chunks]
-    pairs = torch.cat(chunks)[: int(round(epochs / math.ceil(epochs) * sum(len(c) for c in chunks)))]
+    cut = len(corpus.ids) - int(round(heldout * len(corpus.ids)))
+    train_ids, heldout_ids = corpus.ids[:cut], corpus.ids[cut:]
+    chunks = [skipgram_pairs(train_ids, window, keep, generator) for _ in range(math.ceil(epochs))]
+    chunks = [c[torch.randperm(len(c), generator=generator)] for c in chunks]
+    n_pairs = int(round(epochs / math.ceil(epochs) * sum(len(c) for c in chunks)))
+    pairs = torch.cat(chunks)[:n_pairs]
     steps = max(1, len(pairs) // batch_size)
-    model = SkipGram(corpus.vocab_size, dim)
+    epoch_steps = [min(steps, int(sum(len(c) for c in chunks[: i + 1]) // batch_size)) for i in range(len(chunks))]
+    model = SkipGram(SkipGramConfig(corpus.vocab_size, n_embd))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def get_batch(step):
         b = pairs[step * batch_size : (step + 1) * batch_size]  # (B, 2)
-        neg = torch.multinomial(noise, len(b) * negatives, replacement=True, generator=g).view(len(b), negatives)
-        return b[:, 0], b[:, 1], neg
+        neg = torch.multinomial(noise, len(b) * negatives, replacement=True, generator=generator)
+        return b[:, 0], b[:, 1], neg.view(len(b), negatives)  # (B,), (B,), (B, K)
 
     def loss_fn(m, batch):
         return m(*batch)
+
+    extra_eval, eval_fn = eval_fn, None
+    log_every = max(1, steps // 50)
+    if heldout > 0 or extra_eval is not None:
+        held = skipgram_pairs(heldout_ids, window, keep, torch.Generator().manual_seed(seed + 1))
+        held = held[torch.randperm(len(held), generator=torch.Generator().manual_seed(seed + 2))[:20_000]]
+        held_neg = torch.multinomial(
+            noise, len(held) * negatives, replacement=True, generator=torch.Generator().manual_seed(seed + 3)
+        ).view(len(held), negatives)
+
+        def eval_fn(m):
+            metrics = {"heldout_loss": m(held[:, 0], held[:, 1], held_neg)} if len(held) else {}
+            return {**metrics, **(extra_eval(m) if extra_eval is not None else {})}
 
     hist = train(
         model,
@@ -390,13 +372,17 @@ def train_skipgram(
         opt,
         steps,
         lr_schedule=cosine_schedule(lr, steps, min_lr=lr / 20),
-        log_every=max(1, steps // 50),
+        log_every=log_every,
+        eval_every=log_every if eval_fn else None,
+        eval_fn=eval_fn,
         max_seconds=max_seconds,
         desc=desc,
     )
     seconds = hist.attrs["train_seconds"]
     pairs_done = hist.attrs["steps_done"] * batch_size
     hist.attrs["pairs"] = pairs_done
+    hist.attrs["epoch_steps"] = epoch_steps
+    hist.attrs["log_every"] = log_every
     return model, hist, pairs_done / max(seconds, 1e-9)
 
 
@@ -411,7 +397,7 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     if vocab_size > 10_000:
-        raise ValueError(
+        raise ArgumentError(
             f"cooccurrence_matrix is dense; a vocabulary of {vocab_size} words needs "
             f"{vocab_size**2 * 4 / 1e9:.1f} GB. Raise min_count to shrink the vocabulary."
         )
@@ -425,6 +411,11 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
     return counts.view(vocab_size, vocab_size)
 
 
+def _check_square(counts) -> None:
+    if not isinstance(counts, torch.Tensor) or counts.dim() != 2 or counts.shape[0] != counts.shape[1]:
+        raise ArgumentError(f"counts must be a square (V, V) tensor, got {tuple(getattr(counts, 'shape', ()))}")
+
+
 def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
     """Positive PMI with context-distribution smoothing: max(0, log P(w,c) / (P(w) P_α(c))).
 
@@ -432,8 +423,7 @@ def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    if counts.dim() != 2 or counts.shape[0] != counts.shape[1]:
-        raise ValueError(f"counts must be a square (V, V) matrix, got {tuple(counts.shape)}")
+    _check_square(counts)
     c = counts.double()
     total = c.sum()
     pw = c.sum(1, keepdim=True) / total  # (V, 1)
@@ -445,18 +435,28 @@ def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
     return pmi.clamp_min(0).float()
 
 
-def ppmi_svd(corpus: Corpus, dim: int = 100, window: int = 4, alpha: float = 0.75, seed: int = 0) -> torch.Tensor:
-    """Count-based embeddings: the top-``dim`` SVD of the PPMI matrix, rows U·sqrt(S), shape (V, dim).
+def truncated_svd(matrix: torch.Tensor, dim: int = 100, seed: int = 0) -> torch.Tensor:
+    """The rows of ``matrix`` (V, V') reduced to their top-``dim`` singular directions: U·sqrt(S), shape (V, dim).
 
-    Uses ``torch.svd_lowrank`` (randomised, seeded here so results repeat).
+    Uses ``torch.svd_lowrank`` (randomised, seeded here so results repeat); its leading columns are the
+    best rank-k reductions for every k ≤ ``dim``, so ``truncated_svd(m, 300)[:, :50]`` ≈ ``truncated_svd(m, 50)``.
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    m = ppmi(cooccurrence_matrix(corpus.ids, corpus.vocab_size, window), alpha)
+    check_int(dim, "dim", min=1, max=min(matrix.shape))
     with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        u, s, _ = torch.svd_lowrank(m, q=dim, niter=4)
+        torch.manual_seed(check_seed(seed))
+        u, s, _ = torch.svd_lowrank(matrix, q=dim, niter=4)
     return u * s.sqrt()  # (V, dim)
+
+
+def ppmi_svd(corpus: Corpus, dim: int = 100, window: int = 4, alpha: float = 0.75, seed: int = 0) -> torch.Tensor:
+    """Count-based embeddings: co-occurrence counts → PPMI → the top-``dim`` SVD directions, shape (V, dim).
+
+    Defined in: notebooks/02_word_embeddings.ipynb
+    """
+    m = ppmi(cooccurrence_matrix(corpus.ids, corpus.vocab_size, window), alpha)  # (V, V)
+    return truncated_svd(m, dim, seed)  # (V, dim)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -477,7 +477,7 @@ def category_accuracy(wv: WordVectors, categories: Mapping[str, Sequence[str]]) 
                 words.append(w)
                 labels.append(cat)
     if len(words) < 2:
-        raise ValueError("fewer than two check words are in the vocabulary")
+        raise ArgumentError("fewer than two check words are in the vocabulary")
     u = wv.unit[[wv.index[w] for w in words]]  # (N, D)
     sim = u @ u.T
     sim.fill_diagonal_(-math.inf)
@@ -495,7 +495,7 @@ def analogy_accuracy(wv: WordVectors, questions: Sequence[tuple[str, str, str, s
     """
     scored = [q for q in questions if all(w in wv for w in q)]
     if not scored:
-        raise ValueError("no analogy question has all four words in the vocabulary")
+        raise ArgumentError("no analogy question has all four words in the vocabulary")
     hits = sum(wv.analogy(a, b, c, k=1)[0][0] == d for a, b, c, d in scored)
     return hits / len(scored), len(scored)
 
@@ -521,7 +521,7 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
     """
     x = torch.as_tensor(x, dtype=torch.float64)
     if x.dim() != 2 or x.shape[0] < 2:
-        raise ValueError(f"pca_2d needs a (N, D) matrix with N >= 2, got {tuple(x.shape)}")
+        raise ArgumentError(f"pca_2d needs a (N, D) matrix with N >= 2, got {tuple(x.shape)}")
     xc = x - x.mean(0)
     _, _, vh = torch.linalg.svd(xc, full_matrices=False)
     comps = vh[:2]  # (2, D)
@@ -534,7 +534,7 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------------------------
-# Widgets
+# Tables the explorer panels of notebook 02 show (the panels are in course_lib.labs.embeddings)
 # ----------------------------------------------------------------------------------------------
 def _unknown_word_error(word: str, models: Mapping[str, WordVectors]) -> InputError:
     vocab = set()
@@ -568,79 +568,6 @@ def neighbours_table(models: Mapping[str, WordVectors], word: str, k: int = 8) -
     return pd.DataFrame(table)
 
 
-def neighbours_panel(models: Mapping[str, WordVectors], word: str = "king", k: int = 8) -> Panel:
-    """Widget: type a word → its nearest neighbours under every model, side by side.
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-    import ipywidgets as w
-
-    controls = {
-        "word": w.Text(value=word, description="word", continuous_update=False),
-        "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False),
-    }
-    return Panel(controls, lambda word, k: neighbours_table(models, word, k), title="Nearest neighbours (cosine)")
-
-
-def word_groups_figure(wv: WordVectors, groups: Mapping[str, Sequence[str]], chosen: Sequence[str]):
-    """A 2-D PCA scatter of the words of the ``chosen`` groups (words missing from ``wv`` are skipped and named).
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-    import matplotlib.pyplot as plt
-
-    from .plots import labelled_scatter
-
-    chosen = list(chosen)
-    if not chosen:
-        raise InputError("Pick at least one word group (ctrl/cmd-click to pick several).")
-    unknown_groups = [g for g in chosen if g not in groups]
-    if unknown_groups:
-        raise InputError(f"Unknown group(s) {unknown_groups}; choose from {list(groups)}.")
-    words, hue, missing = [], [], []
-    for g in chosen:
-        for x in groups[g]:
-            if x in wv and x not in words:
-                words.append(x)
-                hue.append(g)
-            elif x not in wv:
-                missing.append(x)
-    if len(words) < 2:
-        raise InputError(f"Fewer than two of these words are in the vocabulary of {wv.name}; pick more groups.")
-    pts = pca_2d(wv.vectors[[wv.index[x] for x in words]])
-    fig, ax = plt.subplots(figsize=(7, 5))
-    labelled_scatter(pts, words, hue=hue, ax=ax, title=f"{wv.name}: PCA of {len(words)} word vectors")
-    if missing:
-        ax.text(0.0, -0.1, "not in vocabulary: " + ", ".join(missing[:12]), transform=ax.transAxes, fontsize=8)
-    return fig
-
-
-def scatter_panel(
-    models: Mapping[str, WordVectors], groups: Mapping[str, Sequence[str]], chosen: Sequence[str] | None = None
-) -> Panel:
-    """Widget: pick a model and word groups → 2-D PCA scatter of their vectors.
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-    import ipywidgets as w
-
-    names = list(models)
-    controls = {
-        "model": w.Dropdown(options=names, value=names[0], description="vectors"),
-        "chosen": w.SelectMultiple(
-            options=list(groups),
-            value=tuple(chosen or list(groups)[:3]),
-            description="groups",
-            rows=min(8, len(groups)),
-        ),
-    }
-    return Panel(
-        controls,
-        lambda model, chosen: word_groups_figure(models[model], groups, chosen),
-        title="Word groups in 2-D (PCA)",
-    )
-
-
 def analogy_table(models: Mapping[str, WordVectors], a: str, b: str, c: str, k: int = 5) -> pd.DataFrame:
     """3CosAdd answers to ``a : b :: c : ?`` for each model that knows all three words.
 
@@ -659,17 +586,3 @@ def analogy_table(models: Mapping[str, WordVectors], a: str, b: str, c: str, k: 
             answers = [f"{x} ({s:.2f})" for x, s in wv.analogy(*words, k=k)]
             table[name] = answers + [""] * (k - len(answers))
     return pd.DataFrame(table)
-
-
-def analogy_panel(models: Mapping[str, WordVectors], a: str = "man", b: str = "woman", c: str = "king") -> Panel:
-    """Widget: ``a`` is to ``b`` as ``c`` is to ? (3CosAdd), every model side by side.
-
-    Defined in: notebooks/02_word_embeddings.ipynb
-    """
-    import ipywidgets as w
-
-    controls = {
-        x: w.Text(value=v, description=x, continuous_update=False, layout=w.Layout(width="180px"))
-        for x, v in (("a", a), ("b", b), ("c", c))
-    }
-    return Panel(controls, lambda a, b, c: analogy_table(models, a, b, c), title="Analogies: a is to b as c is to ?")

@@ -10,8 +10,11 @@ Every autoregressive model in the course (the character LSTM, the GPT) is sample
 ``state`` is ``None`` at the start and is whatever the model carries between calls: the LSTM's
 (h, c), the Transformer's key/value cache. A model whose context is limited sets
 ``model.max_context`` (its ``block_size``); when the cache is full, the loop re-encodes the most
-recent tokens. ``use_cache=False`` recomputes the whole (cropped) prefix at every step — the
-quadratic way the article's §5 program does it. Both give the same tokens for a model without a
+recent tokens. ``use_cache=False`` recomputes the whole prefix (cropped to ``max_context``) at
+every step: for a model without a context limit that is about n²/2 token reads for n new tokens —
+quadratic. (The article's §5.2 loop is different again: it re-reads a *fixed* 10-token window at every
+step, 10 reads per new token — linear, with a large constant; ``article_program.count_token_reads``
+compares the three.) Both give the same tokens for a model without a
 context limit (the LSTM) and, for a Transformer, as long as prompt + generated text fits in
 ``max_context``; beyond that the cached loop keeps between ``max_context // 2`` and
 ``max_context`` tokens of context (it re-encodes the newest half when the cache is full), while
@@ -22,26 +25,45 @@ References: Holtzman et al. 2020 (nucleus sampling); Fan et al. 2018 (top-k samp
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
+
+from .checks import check_float, check_int, check_probability, check_seed, check_tensor
+from .errors import ArgumentError, ArgumentTypeError, InputError
+from .nn_utils import eval_mode
 
 
 def _check_logits(logits: torch.Tensor) -> None:
-    if not isinstance(logits, torch.Tensor) or logits.dim() < 1 or logits.size(-1) < 1:
-        raise ValueError(f"logits must be a tensor (..., V) with V >= 1, got {getattr(logits, 'shape', type(logits))}")
-    if not logits.is_floating_point():
-        raise ValueError(f"logits must be floating point, got dtype {logits.dtype}")
+    check_tensor(logits, "logits", dtype="float")
+    if logits.dim() < 1 or logits.size(-1) < 1:
+        raise ArgumentError(f"logits must have shape (..., V) with V >= 1, got {tuple(logits.shape)}")
     if torch.isnan(logits).any():
-        raise ValueError("logits contain NaN: the model's output is broken (check its training loss)")
+        raise ArgumentError("logits contain NaN: the model's output is broken (check its training loss)")
+    if torch.isposinf(logits).any():
+        raise ArgumentError("logits contain +inf: the model's output overflowed (check its training loss)")
     if not (logits > float("-inf")).any(-1).all():
-        raise ValueError("a row of logits is entirely -inf: no token can be sampled from it")
+        raise ArgumentError("a row of logits is entirely -inf: no token can be sampled from it")
 
 
-def _is_int(k) -> bool:
-    return isinstance(k, numbers.Integral) and not isinstance(k, bool)
+def _check_top_k(k, name: str = "top_k") -> int:
+    return check_int(k, name, min=1)
+
+
+def _check_top_p(p, name: str = "top_p") -> float:
+    return check_probability(p, name, allow_zero=False)
+
+
+def _check_sampler_args(logits, temperature, top_k, top_p) -> None:
+    _check_logits(logits)
+    if logits.dim() != 2:
+        raise ArgumentError(f"sample_next expects logits of shape (B, V), got {tuple(logits.shape)}")
+    check_float(temperature, "temperature", min=0.0)
+    if top_k is not None:
+        _check_top_k(top_k)
+    if top_p is not None:
+        _check_top_p(top_p)
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -52,8 +74,7 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_logits(logits)
-    if not _is_int(k) or k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {k!r}")
+    _check_top_k(k)
     if k >= logits.size(-1):
         return logits.clone()
     kth = torch.topk(logits, int(k), dim=-1).values[..., -1:]  # (..., 1) the k-th largest logit
@@ -69,8 +90,7 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_logits(logits)
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 < float(p) <= 1.0:
-        raise ValueError(f"top_p must be a number in (0, 1], got {p!r}")
+    _check_top_p(p)
     probs = torch.softmax(logits.double(), dim=-1)  # (..., V) float64: cumulative sums stay exact enough
     sorted_probs, _ = torch.sort(probs, dim=-1, descending=True)  # (..., V)
     cum = sorted_probs.cumsum(-1)  # (..., V)
@@ -96,20 +116,7 @@ def sample_next(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    _check_logits(logits)
-    if logits.dim() != 2:
-        raise ValueError(f"sample_next expects logits of shape (B, V), got {tuple(logits.shape)}")
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, numbers.Real)
-        or not math.isfinite(temperature)
-        or temperature < 0
-    ):
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    if top_k is not None and (not _is_int(top_k) or top_k < 1):
-        raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, numbers.Real) or not 0.0 < top_p <= 1.0):
-        raise ValueError(f"top_p must be a number in (0, 1] or None, got {top_p!r}")
+    _check_sampler_args(logits, temperature, top_k, top_p)
     if temperature == 0:
         return logits.argmax(-1)  # (B,)
     logits = logits.float()
@@ -121,6 +128,23 @@ def sample_next(
         logits = top_p_filter(logits, top_p)
     probs = torch.softmax(logits, dim=-1)  # (B, V)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
+
+
+def _check_generate_args(model, idx, max_new_tokens) -> None:
+    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
+        raise ArgumentError(
+            "idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; "
+            f"got {type(idx).__name__} {tuple(getattr(idx, 'shape', ()))}"
+            " (wrap a single prompt as torch.tensor([ids]))"
+        )
+    if idx.size(1) == 0:
+        raise ArgumentError("the prompt is empty: give at least one token to start from")
+    check_int(max_new_tokens, "max_new_tokens", min=0)
+    if not hasattr(model, "forward_step"):
+        raise ArgumentTypeError(
+            f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
+            "generate() drives models through it"
+        )
 
 
 def generate(
@@ -143,51 +167,32 @@ def generate(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-        raise ValueError(
-            "idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; "
-            f"got {type(idx).__name__} {tuple(getattr(idx, 'shape', ()))}"
-            " (wrap a single prompt as torch.tensor([ids]))"
-        )
-    if idx.size(1) == 0:
-        raise ValueError("the prompt is empty: give at least one token to start from")
-    if not _is_int(max_new_tokens) or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
-    if not hasattr(model, "forward_step"):
-        raise TypeError(
-            f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
-            "generate() drives models through it"
-        )
+    _check_generate_args(model, idx, max_new_tokens)
     if sample_fn is None:
 
         def sample_fn(logits):
             return sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
 
     max_ctx = getattr(model, "max_context", None)
-    was_training = model.training
-    model.eval()
     out = idx  # (B, T) grows to (B, T + max_new_tokens)
     state, cached = None, 0  # cached: how many tokens the state has absorbed
-    try:
-        with torch.no_grad():
-            for _ in range(max_new_tokens):
-                if use_cache:
-                    if state is None or (max_ctx is not None and cached >= max_ctx):
-                        # first step, or the cache is full: (re-)encode the newest tokens from scratch
-                        keep = None if max_ctx is None else (max_ctx if state is None else max(1, max_ctx // 2))
-                        window = out if keep is None else out[:, -keep:]  # (B, t)
-                        logits, state = model.forward_step(window, None)  # (B, t, V)
-                        cached = window.size(1)
-                    else:
-                        logits, state = model.forward_step(out[:, -1:], state)  # (B, 1, V): one new token
-                        cached += 1
+    with eval_mode(model), torch.no_grad():
+        for _ in range(max_new_tokens):
+            if use_cache:
+                if state is None or (max_ctx is not None and cached >= max_ctx):
+                    # first step, or the cache is full: (re-)encode the newest tokens from scratch
+                    keep = None if max_ctx is None else (max_ctx if state is None else max(1, max_ctx // 2))
+                    window = out if keep is None else out[:, -keep:]  # (B, t)
+                    logits, state = model.forward_step(window, None)  # (B, t, V)
+                    cached = window.size(1)
                 else:
-                    window = out if max_ctx is None else out[:, -max_ctx:]  # (B, t) the whole (cropped) prefix
-                    logits, _ = model.forward_step(window, None)  # (B, t, V)
-                nxt = sample_fn(logits[:, -1, :])  # (B,)
-                out = torch.cat([out, nxt[:, None].to(out.dtype)], dim=1)  # (B, T + 1)
-    finally:
-        model.train(was_training)
+                    logits, state = model.forward_step(out[:, -1:], state)  # (B, 1, V): one new token
+                    cached += 1
+            else:
+                window = out if max_ctx is None else out[:, -max_ctx:]  # (B, t) the whole (cropped) prefix
+                logits, _ = model.forward_step(window, None)  # (B, t, V)
+            nxt = sample_fn(logits[:, -1, :])  # (B,)
+            out = torch.cat([out, nxt[:, None].to(out.dtype)], dim=1)  # (B, T + 1)
     return out
 
 
@@ -198,6 +203,10 @@ def generate(
 STRATEGIES = ("greedy", "sample", "top-k", "top-p")
 
 
+#: Longer prompts are refused: reading 100,000 characters would take seconds and gain nothing.
+MAX_PROMPT_CHARS = 2000
+
+
 def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
     """A prompt string → a batch of one, (1, T) LongTensor; :class:`~course_lib.widgets.InputError` if unusable.
 
@@ -206,10 +215,15 @@ def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    from .widgets import InputError
-
     if prompt is None or prompt == "":
         raise InputError("Type a prompt in the box above (for example ROMEO:).")
+    if not isinstance(prompt, str):
+        raise InputError(f"The prompt must be text, got {type(prompt).__name__}.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InputError(
+            f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,} "
+            "(the model reads at most its context anyway)."
+        )
     missing = tokenizer.unknown(prompt)
     if missing:
         shown = ", ".join(repr(c) for c in missing)
@@ -226,7 +240,7 @@ def strategy_kwargs(strategy: str, temperature: float = 1.0, top_k: int = 10, to
     Defined in: notebooks/05_text_generation.ipynb
     """
     if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+        raise ArgumentError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     if strategy == "greedy":
         return {"temperature": 0.0, "top_k": None, "top_p": None}
     return {
@@ -254,71 +268,10 @@ def generate_text(
     Defined in: notebooks/05_text_generation.ipynb
     """
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
-    gen = torch.Generator().manual_seed(int(seed))
-    out = generate(model, idx, int(length), generator=gen, **strategy_kwargs(strategy, temperature, top_k, top_p))
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    length = check_int(length, "length", min=0)
+    out = generate(model, idx, length, generator=generator, **strategy_kwargs(strategy, temperature, top_k, top_p))
     return tokenizer.decode(out[0])
-
-
-def render_generation(
-    models: dict,
-    tokenizer,
-    model: str,
-    prompt: str,
-    strategy: str,
-    temperature: float,
-    top_k: int,
-    top_p: float,
-    length: int,
-    seed: int = 0,
-) -> str:
-    """Widget logic: generated text for the chosen model and settings (raises ``InputError`` on bad input).
-
-    Defined in: notebooks/05_text_generation.ipynb
-    """
-    from .widgets import InputError
-
-    if model not in models:
-        raise InputError(f"Unknown model {model!r}; choose one of {', '.join(models)}.")
-    if strategy not in STRATEGIES:
-        raise InputError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
-    if strategy != "greedy" and not temperature > 0:
-        raise InputError("Temperature must be above 0 for sampling (greedy is the T → 0 limit: pick 'greedy').")
-    if not 1 <= int(length) <= 2000:
-        raise InputError(f"Length must be between 1 and 2000 characters, got {length}.")
-    return generate_text(models[model], tokenizer, prompt, int(length), strategy, temperature, top_k, top_p, seed)
-
-
-def sampling_panel(models: dict, tokenizer, prompt: str = "ROMEO:", length: int = 200):
-    """A :class:`~course_lib.widgets.Panel`: model, prompt, strategy, temperature, k, p, length, seed → text.
-
-    ``models`` maps a display name to a model with ``forward_step`` (e.g. ``{"GPT": gpt, "LSTM": lstm}``).
-
-    Defined in: notebooks/05_text_generation.ipynb
-    """
-    import ipywidgets as w
-
-    from .widgets import Panel
-
-    if not models:
-        raise ValueError("sampling_panel needs at least one model")
-    style = {"description_width": "initial"}
-    controls = {
-        "model": w.Dropdown(options=list(models), description="model"),
-        "prompt": w.Text(value=prompt, description="prompt", continuous_update=False),
-        "strategy": w.Dropdown(options=list(STRATEGIES), value="top-p", description="strategy"),
-        "temperature": w.FloatSlider(
-            value=0.8, min=0.05, max=2.0, step=0.05, description="temperature", continuous_update=False, style=style
-        ),
-        "top_k": w.IntSlider(value=10, min=1, max=tokenizer.vocab_size, description="k", continuous_update=False),
-        "top_p": w.FloatSlider(value=0.9, min=0.05, max=1.0, step=0.05, description="p", continuous_update=False),
-        "length": w.IntSlider(value=length, min=10, max=1000, step=10, description="length", continuous_update=False),
-        "seed": w.IntText(value=0, description="seed"),
-    }
-
-    def render(**values):
-        return render_generation(models, tokenizer, **values)
-
-    return Panel(controls, render, title="Sample from a character language model")
 
 
 @torch.no_grad()
@@ -332,23 +285,36 @@ def next_token_distribution(model, tokenizer, prompt: str, temperatures=(0.5, 1.
     """
     import pandas as pd
 
+    top = check_int(top, "top", min=1, max=tokenizer.vocab_size)
+    temperatures = [check_float(t, "temperature", min=0.0, min_open=True) for t in temperatures]
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
     ctx = getattr(model, "max_context", None)
     if ctx is not None:
         idx = idx[:, -ctx:]
-    was_training = model.training
-    model.eval()
-    logits, _ = model.forward_step(idx, None)  # (1, T, V)
-    model.train(was_training)
+    with eval_mode(model):
+        logits, _ = model.forward_step(idx, None)  # (1, T, V)
     last = logits[0, -1].float()  # (V,)
     order = torch.argsort(torch.softmax(last, -1), descending=True)[:top]
     show = {" ": "␣", "\n": "⏎"}
     rows = []
     for t in temperatures:
-        if not t > 0:
-            raise ValueError(f"temperatures must be > 0, got {t}")
         probs = torch.softmax(last / t, -1)  # (V,)
         for i in order.tolist():
             c = tokenizer.itos[i]
             rows.append({"temperature": t, "char": show.get(c, c), "prob": float(probs[i])})
     return pd.DataFrame(rows)
+
+
+def gumbel_softmax_sample(
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, n: int = 1
+) -> torch.Tensor:
+    """``n`` relaxed one-hot samples (n, V) = softmax((logits + Gumbel noise) / tau), differentiable in logits.
+
+    As tau → 0 they become one-hot samples of ``softmax(logits)`` (Jang et al. 2017; Maddison et al. 2017).
+
+    Defined in: notebooks/07_gan.ipynb
+    """
+    check_float(tau, "tau", min=0.0, min_open=True)
+    u = torch.rand(n, logits.shape[-1], generator=generator, dtype=logits.dtype).clamp_(1e-10, 1 - 1e-10)
+    gumbel = -torch.log(-torch.log(u))  # (n, V)
+    return F.softmax((logits + gumbel) / tau, dim=-1)

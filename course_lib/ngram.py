@@ -26,6 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_float, check_int, check_seed, require_text
+from .errors import ArgumentError, InputError
+
 
 @dataclass
 class _Table:
@@ -69,14 +72,12 @@ class KneserNeyLM:
     """
 
     def __init__(self, order: int, vocab_size: int, discount: float | None = None):
-        if not isinstance(order, int) or order < 0:
-            raise ValueError(f"order must be an integer >= 0, got {order!r}")
-        if vocab_size < 1:
-            raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
+        order = check_int(order, "order", min=0)
+        vocab_size = check_int(vocab_size, "vocab_size", min=1)
         if vocab_size ** max(order, 1) >= 2**62:
-            raise ValueError(f"order {order} with a vocabulary of {vocab_size} does not fit in 64-bit codes")
-        if discount is not None and not 0 < discount <= 1:
-            raise ValueError(f"discount must be in (0, 1], got {discount}")
+            raise ArgumentError(f"order {order} with a vocabulary of {vocab_size} does not fit in 64-bit codes")
+        if discount is not None:
+            discount = check_float(discount, "discount", min=0.0, max=1.0, min_open=True)
         self.order = order
         self.vocab_size = vocab_size
         self.fixed_discount = discount
@@ -84,11 +85,14 @@ class KneserNeyLM:
         self.fitted = False
 
     def _check_ids(self, ids) -> np.ndarray:
-        a = np.asarray(ids, dtype=np.int64)
+        a = np.asarray(ids)
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise ArgumentError(f"token ids must be integers, got dtype {a.dtype}")
+        a = a.astype(np.int64)
         if a.ndim != 1:
-            raise ValueError(f"expected a 1-D sequence of token ids, got shape {a.shape}")
+            raise ArgumentError(f"expected a 1-D sequence of token ids, got shape {a.shape}")
         if len(a) and (a.min() < 0 or a.max() >= self.vocab_size):
-            raise ValueError(f"token ids must be in 0..{self.vocab_size - 1}, got {a.min()}..{a.max()}")
+            raise ArgumentError(f"token ids must be in 0..{self.vocab_size - 1}, got {a.min()}..{a.max()}")
         return a
 
     def fit(self, ids) -> KneserNeyLM:
@@ -170,11 +174,10 @@ class KneserNeyLM:
         ``context``: ids that precede ``ids`` (e.g. the end of the training text); without it the
         first characters are predicted from a shorter history.
         """
-        if not self.fitted and self.order > 0:
-            raise RuntimeError("call fit(ids) before scoring text")
+        self._check_fitted()
         ids = self._check_ids(ids)
         if len(ids) == 0:
-            raise ValueError("cannot score an empty sequence")
+            raise ArgumentError("cannot score an empty sequence")
         history, n_hist = self._windows(ids, context)
         return np.log(self._probs(history, n_hist, ids))
 
@@ -182,17 +185,48 @@ class KneserNeyLM:
         """Mean negative log-likelihood in nats per character of ``ids`` (see :meth:`log_probs`)."""
         return float(-np.mean(self.log_probs(ids, context)))
 
+    def context_counts(self, ids, context=None) -> np.ndarray:
+        """For each position of ``ids``: how often its full history (``order − 1`` characters) was followed by a
+        character in training, c(h), shape (N,); 0 when it was never seen or the history is shorter."""
+        self._check_fitted()
+        if self.order == 0:
+            raise ArgumentError("the order-0 (uniform) model has no contexts")
+        ids = self._check_ids(ids)
+        history, n_hist = self._windows(ids, context)
+        V, t = self.vocab_size, self.tables[self.order]  # the top order holds raw counts
+        ctx = np.zeros(len(ids), dtype=np.int64)
+        for j in range(self.order - 1, 0, -1):
+            ctx = ctx * V + history[:, history.shape[1] - j]
+        return np.where(n_hist >= self.order - 1, _lookup(t.ctx_codes, t.ctx_total, ctx), 0).astype(np.int64)
+
     def context_seen(self, ids, context=None) -> np.ndarray:
         """For each position of ``ids``: was its full history (``order − 1`` characters) seen in training?"""
         if self.order <= 1:
             return np.ones(len(ids), dtype=bool)
+        return self.context_counts(ids, context) > 0
+
+    def longest_seen_context(self, ids, context=None) -> np.ndarray:
+        """For each position of ``ids``: how many characters of its history the model found in training, (N,).
+
+        ``order − 1`` means the full context was seen; smaller values say how far interpolated
+        Kneser–Ney had to back off before it found counts (0: only the unigram and uniform terms).
+        """
+        self._check_fitted()
         ids = self._check_ids(ids)
         history, n_hist = self._windows(ids, context)
-        V, t = self.vocab_size, self.tables[self.order]
-        ctx = np.zeros(len(ids), dtype=np.int64)
-        for j in range(self.order - 1, 0, -1):
-            ctx = ctx * V + history[:, history.shape[1] - j]
-        return (n_hist >= self.order - 1) & (_lookup(t.ctx_codes, t.ctx_total, ctx) > 0)
+        V = self.vocab_size
+        depth = np.zeros(len(ids), dtype=np.int64)
+        for k in range(2, self.order + 1):  # table k holds k-grams: contexts of k − 1 characters
+            ctx = np.zeros(len(ids), dtype=np.int64)
+            for j in range(k - 1, 0, -1):
+                ctx = ctx * V + history[:, history.shape[1] - j]
+            seen = (n_hist >= k - 1) & (_lookup(self.tables[k].ctx_codes, self.tables[k].ctx_total, ctx) > 0)
+            depth = np.where(seen, k - 1, depth)
+        return depth
+
+    def _check_fitted(self) -> None:
+        if not self.fitted and self.order > 0:
+            raise ArgumentError("this model has not been fitted yet: call fit(ids) first")
 
     def perplexity(self, ids, context=None) -> float:
         """exp(mean NLL): the effective number of equally likely choices per character."""
@@ -200,8 +234,7 @@ class KneserNeyLM:
 
     def next_distribution(self, context_ids) -> np.ndarray:
         """P(· | context) over the whole vocabulary (sums to 1)."""
-        if not self.fitted and self.order > 0:
-            raise RuntimeError("call fit(ids) before asking for probabilities")
+        self._check_fitted()
         h = max(self.order - 1, 0)
         ctx = self._check_ids(context_ids)[-h:] if h else np.zeros(0, np.int64)
         hist = np.zeros((self.vocab_size, h), dtype=np.int64)
@@ -212,10 +245,9 @@ class KneserNeyLM:
 
     def sample(self, context_ids, length: int, temperature: float = 1.0, seed: int = 0) -> list[int]:
         """Sample ``length`` ids after ``context_ids``; ``temperature`` reshapes p ∝ p^(1/T)."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        if length < 0:
-            raise ValueError(f"length must be >= 0, got {length}")
+        temperature = check_float(temperature, "temperature", min=0.0, min_open=True)
+        length = check_int(length, "length", min=0)
+        seed = check_seed(seed)
         rng = np.random.default_rng(seed)
         out = list(self._check_ids(context_ids))
         start = len(out)
@@ -235,12 +267,11 @@ def ngram_sample_text(
     """Render logic of notebook 01's sampling widget: ``prompt`` continued by the order-``n`` model.
 
     Raises :class:`~course_lib.widgets.InputError` for an empty prompt, characters outside the
-    vocabulary, or an order that was not trained.
+    vocabulary, or an order that was not trained; a bad temperature, length or seed raises
+    :class:`~course_lib.errors.ArgumentError` (a panel shows both as a message).
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    from .widgets import InputError, require_text
-
     prompt = require_text(prompt, "a prompt (a few characters to continue)")
     unknown = tokenizer.unknown(prompt)
     if unknown:
@@ -252,27 +283,3 @@ def ngram_sample_text(
         raise InputError(f"No model of order {n}; choose one of {sorted(models)}.")
     ids = models[n].sample(tokenizer.encode(prompt), int(length), temperature=float(temperature), seed=int(seed))
     return prompt + tokenizer.decode(ids)
-
-
-def ngram_sampler_panel(models: dict, tokenizer):
-    """A widget: choose the order n, the temperature, a prompt and a length; read the sample.
-
-    Defined in: notebooks/01_background_ngram.ipynb
-    """
-    import ipywidgets as w
-
-    from .widgets import Panel
-
-    orders = sorted(models)
-    controls = {
-        "prompt": w.Text(value="ROMEO:\n", description="prompt", continuous_update=False),
-        "n": w.SelectionSlider(options=orders, value=orders[len(orders) // 2], description="order n"),
-        "temperature": w.FloatSlider(
-            value=1.0, min=0.1, max=2.0, step=0.1, description="temperature", continuous_update=False
-        ),
-        "length": w.IntSlider(value=200, min=20, max=600, step=20, description="length", continuous_update=False),
-        "seed": w.IntText(value=0, description="seed"),
-    }
-    return Panel(
-        controls, lambda **v: ngram_sample_text(models, tokenizer, **v), title="Sample from a character n-gram model"
-    )

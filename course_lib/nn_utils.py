@@ -53,6 +53,18 @@ def make_adamw(
     return torch.optim.AdamW(groups, lr=lr, betas=betas, **kwargs)
 
 
+def mlp(n_in: int, n_hidden: int, n_out: int, n_layer: int = 3, act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """A multi-layer perceptron: ``n_layer`` Linear layers of width ``n_hidden``, ``act`` between them.
+
+    Defined in: notebooks/01_background_ngram.ipynb
+    """
+    layers, d = [], n_in
+    for _ in range(n_layer - 1):
+        layers += [nn.Linear(d, n_hidden), act()]
+        d = n_hidden
+    return nn.Sequential(*layers, nn.Linear(d, n_out))
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters (a tied weight counted once).
 

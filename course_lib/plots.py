@@ -106,7 +106,7 @@ def heatmap(
 
     ``annot`` defaults to True for matrices up to 12×12.
 
-    Defined in: notebooks/00_start_here.ipynb
+    Defined in: notebooks/01_background_ngram.ipynb
     """
     m = np.asarray(matrix.detach().cpu() if hasattr(matrix, "detach") else matrix, dtype=float)
     if m.ndim != 2:
@@ -180,15 +180,21 @@ def bar_with_errors(
 ):
     """A bar plot of a results table, with error bars from column ``err`` (e.g. a 95% CI half-width).
 
-    Defined in: notebooks/00_start_here.ipynb
+    With ``hue``, bars are grouped and coloured by that column, and each error bar sits on its own bar.
+
+    Defined in: notebooks/03_context_representation.ipynb
     """
     ax = _ax(ax)
     sns.barplot(data=table, x=x, y=y, hue=hue, ax=ax, errorbar=None)
-    if err is not None:
-        for bar, (_, row) in zip(ax.patches, table.iterrows()):
-            ax.errorbar(
-                bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err], color="black", capsize=3, lw=1
-            )
+    if err is not None:  # seaborn draws one container per hue level, its bars in the order of the x categories
+        x_order = list(table[x].unique())
+        groups = [table] if hue is None else [table[table[hue] == level] for level in table[hue].unique()]
+        for container, group in zip(ax.containers, groups):
+            group = group.iloc[sorted(range(len(group)), key=lambda i: x_order.index(group[x].iloc[i]))]
+            for bar, (_, row) in zip(container, group.iterrows()):
+                ax.errorbar(
+                    bar.get_x() + bar.get_width() / 2, bar.get_height(), yerr=row[err], color="black", capsize=3, lw=1
+                )
     if title:
         ax.set_title(title)
     if ylabel:

@@ -20,26 +20,28 @@ import math
 import torch
 from torch import nn
 
+from .errors import ArgumentError, ArgumentTypeError
+
 
 def _check(x: torch.Tensor, mask: torch.Tensor, fn: str) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}: x must be a tensor of shape (B, T, D), got "
             f"{type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}"
         )
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{fn}: mask must be a bool tensor (B, T), True where a token is real; got "
             f"{getattr(mask, 'dtype', type(mask).__name__)} (convert with mask.bool())"
         )
     if mask.shape != x.shape[:2]:
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}: mask has shape {tuple(mask.shape)} but x has shape {tuple(x.shape)}; "
             f"expected mask of shape (B, T) = {tuple(x.shape[:2])}"
         )
     empty = (~mask.any(1)).nonzero().flatten().tolist()
     if empty:
-        raise ValueError(
+        raise ArgumentError(
             f"{fn}: row(s) {empty[:10]} of the mask are all padding; every sequence needs "
             "at least one real token (there is nothing to pool)"
         )
@@ -85,7 +87,7 @@ class AttentionPooling(nn.Module):
         """Attention weights (B, T): non-negative, summing to 1 over the real tokens, 0 on padding."""
         _check(x, mask, "AttentionPooling")
         if x.shape[-1] != self.dim:
-            raise ValueError(f"AttentionPooling was built for D={self.dim}, got x with D={x.shape[-1]}")
+            raise ArgumentError(f"AttentionPooling was built for D={self.dim}, got x with D={x.shape[-1]}")
         scores = self.key(x) @ self.query / math.sqrt(self.dim)  # (B, T)
         return scores.masked_fill(~mask, -math.inf).softmax(dim=1)  # (B, T)
 

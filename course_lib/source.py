@@ -5,8 +5,10 @@ Defined in: notebooks/00_start_here.ipynb
 
 from __future__ import annotations
 
+import ast
 import html
 import inspect
+import textwrap
 from pathlib import Path
 
 from pygments import highlight
@@ -38,10 +40,47 @@ class Source:
         )
 
 
-def show_source(obj) -> Source:
+def _is_check(stmt: ast.stmt) -> bool:
+    """A bare call of an argument-check helper: ``check_int(...)``, ``self._check_ids(idx)``."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    f = stmt.value.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    return name.startswith(("check_", "_check"))
+
+
+def _core_lines(lines: list[str]) -> list[str]:
+    """The lines of a function without its docstring and its bare argument-check calls."""
+    text = textwrap.dedent("".join(lines))
+    node = ast.parse(text).body[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return lines
+    drop: set[int] = set()
+    for i, stmt in enumerate(node.body):
+        is_doc = i == 0 and isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant)
+        if is_doc or _is_check(stmt):
+            drop.update(range(stmt.lineno - 1, stmt.end_lineno))
+    if not drop:
+        return lines
+    indent = lines[node.body[0].lineno - 1][
+        : len(lines[node.body[0].lineno - 1]) - len(lines[node.body[0].lineno - 1].lstrip())
+    ]
+    out, noted = [], False
+    for i, line in enumerate(lines):
+        if i in drop:
+            if not noted:
+                out.append(f"{indent}...  # docstring and argument checks hidden: show_source(..., core=False)\n")
+                noted = True
+            continue
+        out.append(line)
+    return out
+
+
+def show_source(obj, core: bool = False) -> Source:
     """Return the real, current source of a function, class or module, syntax-highlighted.
 
     Because it reads the installed code, what a notebook shows can never drift from what runs.
+    ``core=True`` hides a function's docstring and its argument checks, so the idea comes first.
 
     Defined in: notebooks/00_start_here.ipynb
     """
@@ -56,4 +95,7 @@ def show_source(obj) -> Source:
         shown = str(path)
     end = start + len(lines) - 1
     where = f"{shown}, lines {max(start, 1)}–{end}"
+    if core:
+        lines = _core_lines(lines)
+        where += " (core)"
     return Source("".join(lines).rstrip("\n"), where)

@@ -196,32 +196,52 @@ def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
 
 @torch.no_grad()
 def evaluate_lm(
-    model: nn.Module, data: torch.Tensor, block_size: int, batch_size: int = 32, max_tokens: int | None = None
+    model: nn.Module,
+    data: torch.Tensor,
+    block_size: int,
+    batch_size: int = 32,
+    max_tokens: int | None = None,
+    stride: int | None = None,
 ) -> float:
-    """Mean cross-entropy (nats/token) of a language model over ``data`` cut into consecutive blocks.
+    """Mean cross-entropy (nats/token) of a language model over ``data`` (a 1-D tensor of token ids).
 
-    Deterministic: non-overlapping windows from the start of ``data`` (each predicts ``block_size``
-    tokens from at most ``block_size`` tokens of context), ``max_tokens`` limits how much is scored.
-    ``model(x)`` must return logits (B, T, V) (or a tuple whose first item is the logits).
+    * ``stride=None``: consecutive non-overlapping windows of ``block_size`` tokens. Cheap, but the first
+      tokens of each window are predicted from little or no context.
+    * ``stride=s`` (sliding window): a window starts every ``s`` tokens; the first window scores all its
+      tokens, every later one only its last ``s``, so each token (after the first window) is predicted from
+      at least ``block_size − s`` tokens of context. ``stride=block_size // 2`` gives every token at least
+      half the model's context — the fair way to compare with an n-gram model, which always has its full
+      history. Each token is scored exactly once either way.
+
+    ``max_tokens`` limits how many tokens are scored (from the start). Deterministic. ``model(x)`` must
+    return logits (B, T, V) (or a tuple whose first item is the logits).
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    n = len(data) - 1 if max_tokens is None else min(len(data) - 1, max_tokens)
-    n_blocks = n // block_size
-    if n_blocks == 0:
-        raise ValueError(f"need more than {block_size} tokens to evaluate, got {len(data)}")
-    starts = torch.arange(n_blocks) * block_size
+    block_size = check_int(block_size, "block_size", min=1)
+    check_int(batch_size, "batch_size", min=1)
+    n = len(data) - 1 if max_tokens is None else min(len(data) - 1, check_int(max_tokens, "max_tokens", min=1))
+    if n < block_size:
+        raise ArgumentError(f"need more than {block_size} tokens to evaluate, got {len(data)}")
+    step = block_size if stride is None else check_int(stride, "stride", min=1, max=block_size)
+    # windows [start, start + block_size); window w scores its positions >= first[w]
+    starts = list(range(0, n - block_size + 1, step))
+    if starts[-1] + block_size < n:  # the tail: one more window ending exactly at n
+        starts.append(n - block_size)
+    first = [0] + [prev + block_size - st for prev, st in zip(starts, starts[1:])]  # already-scored prefix
     total, count = 0.0, 0
     offsets = torch.arange(block_size)
     with eval_mode(model):
-        for i in range(0, n_blocks, batch_size):
-            s = starts[i : i + batch_size]
+        for i in range(0, len(starts), batch_size):
+            s = torch.tensor(starts[i : i + batch_size])
             x = data[s[:, None] + offsets]  # (B, T)
             y = data[s[:, None] + offsets + 1]  # (B, T)
             out = model(x)
             logits = out[0] if isinstance(out, tuple) else out  # (B, T, V)
-            total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").item()
-            count += y.numel()
+            nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="none")
+            keep = offsets[None, :] >= torch.tensor(first[i : i + batch_size])[:, None]  # (B, T) not yet scored
+            total += nll.view(y.shape)[keep].sum().item()
+            count += int(keep.sum())
     return total / count
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from .checks import closest_matches, require_text  # noqa: F401  (re-exported for the labs)
 from .errors import ArgumentError, InputError  # noqa: F401  (InputError: re-exported for the labs)
 from .plots import figure_to_png
 
@@ -115,23 +116,3 @@ class Panel:
 
     def __repr__(self) -> str:
         return f"Panel({', '.join(self.controls)}) showing: {self.text[:200]!r}"
-
-
-def require_text(value: str, what: str = "some text") -> str:
-    """Strip ``value`` and raise :class:`InputError` ("Type ...") when it is empty.
-
-    Defined in: notebooks/00_start_here.ipynb
-    """
-    if value is None or not str(value).strip():
-        raise InputError(f"Type {what} in the box above.")
-    return str(value).strip()
-
-
-def closest_matches(word: str, vocabulary, n: int = 5) -> list[str]:
-    """Close spellings of ``word`` in ``vocabulary`` (for "did you mean ...?" messages).
-
-    Defined in: notebooks/00_start_here.ipynb
-    """
-    import difflib
-
-    return difflib.get_close_matches(word, list(vocabulary), n=n, cutoff=0.7)

@@ -7,6 +7,9 @@ import torch
 
 from course_lib import embeddings as E
 from course_lib.data import load_shakespeare
+from course_lib.errors import ArgumentError
+from course_lib.labs import embeddings as LE
+from course_lib.models.skipgram import SkipGram, SkipGramConfig
 
 
 def test_skipgram_loss_matches_hand_computation():
@@ -23,7 +26,7 @@ def test_skipgram_loss_matches_hand_computation():
 
 
 def test_skipgram_loss_rejects_bad_shapes():
-    with pytest.raises(ValueError, match=r"\(B, K, D\)"):
+    with pytest.raises(ArgumentError, match=r"\(B, K, D\)"):
         E.skipgram_loss(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 3))
 
 
@@ -36,7 +39,7 @@ def test_skipgram_gradients_match_finite_differences():
 
 
 def test_skipgram_module_is_a_table_lookup():
-    m = E.SkipGram(10, 4)
+    m = SkipGram(SkipGramConfig(vocab_size=10, n_embd=4))
     ids = torch.tensor([3, 7])
     one_hot = torch.nn.functional.one_hot(ids, 10).float()
     assert torch.equal(m.inp(ids), m.inp.weight[ids])
@@ -62,9 +65,59 @@ def test_pairs_dynamic_window_and_subsampling():
 
 def test_skipgram_training_reduces_loss_on_real_text():
     corpus = E.build_corpus(E.corpus_words(load_shakespeare()[:60_000]), min_count=3)
-    model, hist, pps = E.train_skipgram(corpus, dim=16, epochs=1, batch_size=1024, seed=0)
-    assert hist.loss.iloc[-1] < hist.loss.iloc[0] - 0.3  # starts at 6 log 2 = 4.16
+    model, hist, pps = E.train_skipgram(corpus, n_embd=16, epochs=2, batch_size=1024, seed=0, heldout=0.1)
+    assert hist.heldout_loss.iloc[0] == pytest.approx(6 * math.log(2), rel=1e-6)  # step 0: u = 0, every σ = 1/2
+    assert hist.step.iloc[0] == 0 and math.isnan(hist.loss.iloc[0])  # step 0 has no training loss yet
+    assert hist.heldout_loss.dropna().iloc[-1] < hist.heldout_loss.iloc[0] - 0.3
+    assert hist.loss.dropna().iloc[-1] < hist.loss.dropna().iloc[0] - 0.3
+    steps = hist.attrs["epoch_steps"]
+    assert len(steps) == 2 and 0 < steps[0] < steps[1] == hist.attrs["steps_done"]
     assert pps > 0 and hist.attrs["pairs"] > 0
+    with pytest.raises(ArgumentError, match="heldout"):
+        E.train_skipgram(corpus, heldout=0.9)
+
+
+def test_heldout_pairs_are_never_trained_on():
+    """With heldout, the pairs come from the first part of the text only: a word that occurs only at the end of the
+    corpus keeps its initial (zero) context vector."""
+    corpus = E.build_corpus(E.corpus_words(load_shakespeare()[:30_000]), min_count=1)
+    cut = len(corpus.ids) - int(round(0.2 * len(corpus.ids)))
+    only_late = sorted(set(corpus.ids[cut:].tolist()) - set(corpus.ids[:cut].tolist()))
+    assert only_late
+    model, _, _ = E.train_skipgram(corpus, n_embd=8, epochs=1, batch_size=512, seed=0, heldout=0.2)
+    # a word never seen in training is never a centre word, so its centre vector (the embedding we keep) keeps its
+    # initial value (train_skipgram seeds the global generator with `seed` just before building the model)
+    torch.manual_seed(0)
+    init = SkipGram(SkipGramConfig(corpus.vocab_size, 8)).inp.weight
+    assert torch.equal(model.inp.weight.detach()[only_late], init[only_late].detach())
+
+
+def test_truncated_svd_matches_the_full_svd():
+    g = torch.Generator().manual_seed(0)
+    low_rank = torch.randn(40, 5, generator=g) @ torch.randn(5, 30, generator=g)  # rank 5
+    vec = E.truncated_svd(low_rank, 5)
+    u, s, _ = torch.linalg.svd(low_rank, full_matrices=False)
+    ref = u[:, :5] * s[:5].sqrt()
+    # columns equal up to sign; the Gram matrix (what cosine neighbours use) equals U S U^T exactly
+    assert torch.allclose(vec @ vec.T, ref @ ref.T, atol=1e-3)
+    assert torch.equal(E.truncated_svd(low_rank, 5), vec)  # seeded: repeats exactly
+    with pytest.raises(ArgumentError, match="dim"):
+        E.truncated_svd(low_rank, 31)
+
+
+def test_weighted_cooccurrence_is_what_skipgram_pairs_count_on_average():
+    """The exercise's claim: with a window drawn from 1 … W, a pair at distance d is used with probability
+    (W − d + 1) / W, so the counts of skipgram_pairs average to the weighted co-occurrence matrix."""
+    ids = torch.tensor([4, 5, 6, 4, 7, 5, 6, 7, 4, 6, 5, 4])
+    V, W, draws = 8, 3, 4000
+    total = torch.zeros(V, V, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(draws):
+        p = E.skipgram_pairs(ids, window=W, generator=g)
+        total.index_put_((p[:, 0], p[:, 1]), torch.ones(len(p), dtype=torch.float64), accumulate=True)
+    expected = LE._weighted_cooccurrence(ids, V, W)
+    assert torch.allclose(total / draws, expected, atol=0.05)
+    assert torch.equal(LE._weighted_cooccurrence(ids, V, 1), E.cooccurrence_matrix(ids, V, 1).double())
 
 
 def test_ppmi_by_hand():
@@ -86,7 +139,7 @@ def test_glove_round_trip_and_bundled_file(tmp_path):
     assert len(glove) == 10_000 and glove.dim == 50 and glove.words[:3] == ["the", ",", "."]
     assert glove.vector("the")[0].item() == pytest.approx(0.418)
     assert glove.analogy("man", "woman", "king", k=1)[0][0] == "queen"
-    with pytest.raises(ValueError, match="line 2"):
+    with pytest.raises(ArgumentError, match="line 2"):
         E.parse_glove("a 1 2\nb 1 x\n")
 
 
@@ -121,7 +174,7 @@ def _models():
 
 
 def test_neighbours_panel_inputs():
-    panel = E.neighbours_panel(_models(), word="king", k=2)
+    panel = LE.neighbours_panel(_models(), word="king", k=2)
     assert panel.error is None and list(panel.result["A"]) == ["queen", "day"]
     panel.controls["word"].value = "  "
     assert panel.error and "Type a word" in panel.text
@@ -133,11 +186,17 @@ def test_neighbours_panel_inputs():
 
 def test_scatter_and_analogy_panels():
     groups = {"royal": ["king", "queen"], "time": ["night", "day", "tomorrow"]}
-    panel = E.scatter_panel(_models(), groups, chosen=["royal", "time"])
+    panel = LE.scatter_panel(_models(), groups, chosen=["royal", "time"])
     assert panel.error is None and panel.text.startswith("[figure]")
     panel.controls["chosen"].value = ()
     assert panel.error and "Pick at least one" in panel.text
-    ap = E.analogy_panel(_models(), a="king", b="queen", c="night")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2)
+    assert LE.word_groups_figure(_models()["A"], groups, ["royal"], ax=axes[1]) is fig
+    assert len(axes[1].texts) == 2 and not axes[0].texts  # drawn on the axes it was given
+    plt.close(fig)
+    ap = LE.analogy_panel(_models(), a="king", b="queen", c="night")
     assert ap.error is None and ap.result["A"][0].startswith("day")
     ap.controls["c"].value = "nihgt"
     assert ap.error and "night" in ap.text

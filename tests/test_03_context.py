@@ -1,10 +1,14 @@
 """Tests for notebook 03 (context representation): course_lib.pooling and course_lib.sentiment."""
 
+import pandas as pd
 import pytest
 import torch
 
 from course_lib import sentiment as S
 from course_lib.embeddings import load_glove
+from course_lib.errors import InputError
+from course_lib.labs.context import explain_sentence, pooled_word_recall, sentence_panel
+from course_lib.plots import bar_with_errors
 from course_lib.pooling import AttentionPooling, max_pool, mean_pool
 
 
@@ -81,8 +85,6 @@ def test_data_parsing_and_stratified_split():
     assert all(a[k].equals(b[k]) for k in a)
     sizes = {k: v.groupby(["source", "label"]).size().tolist() for k, v in a.items()}
     assert sizes == {"train": [300] * 6, "val": [100] * 6, "test": [100] * 6}
-    import pandas as pd
-
     together = pd.concat(list(a.values())).sort_values(["source", "label", "text"]).reset_index(drop=True)
     assert together.equals(df.sort_values(["source", "label", "text"]).reset_index(drop=True))  # a partition
 
@@ -134,7 +136,7 @@ def test_sentence_panel_inputs_and_summary():
         "mean": (S.make_classifier("mean", tok, seed=0), tok),
         "bilstm": (S.make_classifier("bilstm", tok, seed=0), tok),
     }
-    panel = S.sentence_panel(models, sentence="good food xyz")
+    panel = sentence_panel(models, sentence="good food xyz")
     assert panel.error is None and ("positive" in panel.text or "negative" in panel.text)
     assert "xyz" in panel.text and "not in the vocabulary" in panel.result
     panel.controls["model"].value = "bilstm"
@@ -143,8 +145,6 @@ def test_sentence_panel_inputs_and_summary():
     assert panel.error and "Type a sentence" in panel.text
     panel.controls["sentence"].value = "qwerty asdf"
     assert panel.error and "None of the words" in panel.text
-    import pandas as pd
-
     res = pd.DataFrame(
         {
             "model": ["bow", "bow"],
@@ -158,3 +158,76 @@ def test_sentence_panel_inputs_and_summary():
     assert t.test_acc[0] == pytest.approx(0.81) and t.ci95[0] == pytest.approx(1.96 * (0.81 * 0.19 / 600) ** 0.5)
     diff, lo, hi = S.paired_bootstrap(torch.ones(50), torch.zeros(50))
     assert diff == lo == hi == 1.0
+
+
+def test_explainer_marks_words_after_the_first_100_as_unread_not_unknown():
+    tok = S.build_tokenizer(["good food", "bad service"])
+    model = S.make_classifier("mean", tok, seed=0)
+    long_text = " ".join(["good"] * 100 + ["bad", "food", "zzz"])  # 102 known words, then an unknown one
+    html = explain_sentence(model, tok, long_text)
+    assert html.count('title="not in the vocabulary') == 1  # only "zzz"
+    assert html.count("does not read it") == 2 and "the 2 later one(s) are struck through" in html
+    short = explain_sentence(model, tok, "good food zzz")
+    assert "does not read it" not in short and "struck through" not in short
+    # the colours are exactly the contributions of the words the model read
+    ids, mask = S.encode(tok, [long_text])
+    assert ids.shape == (1, S.MAX_LEN)
+    with pytest.raises(InputError, match="5,000 characters"):
+        explain_sentence(model, tok, "good " * 2_000)
+
+
+def test_explainer_escapes_what_it_echoes():
+    tok = S.build_tokenizer(["good food"])
+    html = explain_sentence(S.make_classifier("mean", tok, seed=0), tok, "good <script>alert(1)</script>")
+    assert "<script>" not in html and "&lt;" in html
+
+
+def test_pooled_word_recall_is_perfect_for_one_word_and_falls_with_length():
+    glove = load_glove()
+    table = pooled_word_recall(glove, [1, 2, 8], n_sentences=30, vocab=2_000)
+    assert table.recall.iloc[0] == 1.0  # the mean of one unit vector is that vector
+    assert table.recall.iloc[2] < table.recall.iloc[1] < 1.0
+    assert table.equals(pooled_word_recall(glove, [1, 2, 8], n_sentences=30, vocab=2_000))  # seeded
+
+
+def test_bar_with_errors_puts_each_error_bar_on_its_own_bar_with_hue():
+    import matplotlib.pyplot as plt
+
+    t = pd.DataFrame(
+        {
+            "model": ["bow", "mean", "mean", "max", "max"],
+            "init": ["random", "GloVe", "random", "random", "GloVe"],
+            "acc": [0.80, 0.82, 0.81, 0.83, 0.84],
+            "ci": [0.01, 0.02, 0.03, 0.04, 0.05],
+        }
+    )
+    ax = bar_with_errors(t, "model", "acc", err="ci", hue="init")
+    from matplotlib.container import ErrorbarContainer
+
+    bars = {(round(b.get_x() + b.get_width() / 2, 3), round(b.get_height(), 3)) for b in ax.patches if b.get_height()}
+    errorbars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(errorbars) == len(t)
+    for c in errorbars:  # each error bar: centred on a bar's top, its half-length that row's ci
+        ((x, y),) = c.lines[0].get_xydata()
+        (_, y0), (_, y1) = c.lines[2][0].get_segments()[0]
+        assert (round(x, 3), round(y, 3)) in bars
+        assert abs(y1 - y0) / 2 == pytest.approx(float(t[(t.acc - y).abs() < 1e-9].ci.iloc[0]))
+    plt.close("all")
+
+
+def test_bilstm_occlusion_removes_the_word_not_the_last_word():
+    """Occlusion must score each word by the sentence read without it (a regression: a mask with a hole made the
+    packed LSTM drop the *last* word instead, so every word got the same contribution)."""
+    tok = S.build_tokenizer(["the food was not good at all", "great service"])
+    model = S.make_classifier("bilstm", tok, seed=0).eval()
+    words = "the food was not good".split()
+    ids, mask = S.encode(tok, [" ".join(words)])
+    contrib, _ = model.contributions(ids, mask)
+    with torch.no_grad():
+        full = model(ids, mask)
+        for t in range(len(words)):
+            without = " ".join(words[:t] + words[t + 1 :])
+            assert contrib[0, t].item() == pytest.approx((full - model(*S.encode(tok, [without])))[0].item(), abs=1e-5)
+    assert len({round(c, 5) for c in contrib[0].tolist()}) == len(words)  # different words, different parts
+    with pytest.raises(ValueError, match="no holes"):
+        model(ids, torch.tensor([[True, False, True, True, True]]))

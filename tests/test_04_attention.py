@@ -14,6 +14,7 @@ matplotlib.use("agg")
 from course_lib import attention as A  # noqa: E402
 from course_lib.data import CharTokenizer  # noqa: E402
 from course_lib.generate import generate  # noqa: E402
+from course_lib.labs import attention as LA  # noqa: E402
 from course_lib.models.gpt import GPT, GPTConfig  # noqa: E402
 from course_lib.widgets import InputError  # noqa: E402
 
@@ -89,7 +90,7 @@ def test_clear_errors_for_bad_shapes():
         A.scaled_dot_product_attention(q, k, v, mask=torch.ones(4, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="bool tensor"):
         A.scaled_dot_product_attention(q, k, v, mask=torch.ones(3, 5))
-    with pytest.raises(ValueError, match=r"\(B, T, d_model=8\)"):
+    with pytest.raises(ValueError, match=r"\(B, T, n_embd=8\)"):
         A.MultiHeadAttention(8, 2)(torch.randn(2, 3, 6))
     with pytest.raises(ValueError, match="divisible"):
         A.MultiHeadAttention(10, 3)
@@ -164,7 +165,7 @@ def test_positional_encodings():
     # PE[t]·PE[t+k] depends on the offset k only
     dots = (pe[:-5] * pe[5:]).sum(-1)
     assert dots.std() < 1e-4
-    with pytest.raises(ValueError, match="even d_model"):
+    with pytest.raises(ValueError, match="n_embd must be even"):
         A.sinusoidal_positions(5, 7)
     learned = A.LearnedPositionalEncoding(8, 4)
     x = torch.zeros(1, 3, 4)
@@ -226,7 +227,7 @@ def test_gpt_shapes_tying_and_errors():
     assert all(p.dim() == 1 for p in opt.param_groups[1]["params"])
 
 
-@pytest.mark.parametrize("positions", ["learned", "sinusoidal", "none"])
+@pytest.mark.parametrize("positions", ["learned", "sinusoidal", "rope", "none"])
 def test_gpt_sdpa_path_equals_manual_path_and_steps_equal_forward(positions):
     m = small_gpt(positions=positions)
     x = torch.randint(0, 11, (2, 25))
@@ -259,6 +260,17 @@ def test_gpt_is_causal_by_perturbation():
         a, b = m(x), m(x2)
         torch.testing.assert_close(a[:, : t + 1], b[:, : t + 1], atol=1e-6, rtol=1e-6)
         assert (a[:, t + 1 :] - b[:, t + 1 :]).abs().max() > 1e-4
+
+
+def test_gpt2_scaled_initialisation_of_residual_projections():
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(vocab_size=50, block_size=16, n_layer=8, n_head=4, n_embd=256))
+    scaled = 0.02 / math.sqrt(2 * 8)
+    for block in m.blocks:
+        for proj in (block.attn.out_proj, block.mlp.proj):  # they write into the residual stream
+            assert proj.weight.std().item() == pytest.approx(scaled, rel=0.05)
+        for lin in (block.attn.q_proj, block.mlp.fc):
+            assert lin.weight.std().item() == pytest.approx(0.02, rel=0.05)
 
 
 def test_cached_generation_equals_uncached_greedy():
@@ -297,7 +309,7 @@ def test_gpt_learns_a_pattern_quickly():
 
 
 def test_saturation_panel():
-    panel = A.saturation_panel()
+    panel = LA.saturation_panel()
     for d in (4, 1024):
         panel.controls["d"].value = d
         assert panel.error is None and panel.text.startswith(f"[figure] d={d}:")
@@ -311,7 +323,7 @@ def test_saturation_panel():
 def test_attention_viewer_panel():
     tok = CharTokenizer("abc de")
     m = small_gpt(vocab_size=tok.vocab_size)
-    panel = A.attention_viewer_panel(m, tok, {"one": "abc abc", "two": "dead bee"})
+    panel = LA.attention_viewer_panel(m, tok, {"one": "abc abc", "two": "dead bee"})
     assert panel.error is None and panel.text.startswith("[figure] layer 0, head 0: mean weight on previous char")
     panel.controls["layer"].value = 1
     panel.controls["head"].value = 1
@@ -344,11 +356,11 @@ def test_dropout_is_random_in_training_and_off_in_eval():
 
 
 def test_widget_inputs_that_cannot_be_used_raise_input_error():
-    panel = A.saturation_panel()
+    panel = LA.saturation_panel()
     with pytest.raises(InputError, match="positive width"):
         panel.render(d=0)
     tok = CharTokenizer("abc de")
-    viewer = A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {"one": "abc abc"})
+    viewer = LA.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {"one": "abc abc"})
     viewer.controls["passage"].value = "(type your own)"
     viewer.controls["text"].value = "a"
     assert "at least two characters" in viewer.error
@@ -357,5 +369,100 @@ def test_widget_inputs_that_cannot_be_used_raise_input_error():
     with pytest.raises(InputError, match="layer must be 0..1"):
         viewer.render(layer=5, head=0, passage="one", text="")
     with pytest.raises(ValueError, match="at least one passage"):
-        A.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
+        LA.attention_viewer_panel(small_gpt(vocab_size=tok.vocab_size), tok, {})
+    matplotlib.pyplot.close("all")
+
+
+# --- the Transformer's parts, rotary positions, and the notebook's experiments ----------------------------------
+
+
+def test_rotary_scores_depend_on_the_offset_only_and_keep_lengths():
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(1, 2, 1, 8, generator=g, dtype=torch.float64)
+    k = torch.randn(1, 2, 1, 8, generator=g, dtype=torch.float64)
+
+    def score(t, s):
+        return (A.apply_rotary(q, offset=t) * A.apply_rotary(k, offset=s)).sum(-1)
+
+    torch.testing.assert_close(score(7, 3), score(107, 103), atol=1e-4, rtol=0)
+    assert (score(7, 3) - score(7, 6)).abs().max() > 1e-3
+    torch.testing.assert_close(A.apply_rotary(q, offset=11).norm(dim=-1), q.norm(dim=-1))
+    # positions 0..T-1 in one call == one position at a time
+    x = torch.randn(1, 2, 5, 8, generator=g)
+    torch.testing.assert_close(A.apply_rotary(x)[:, :, 3:4], A.apply_rotary(x[:, :, 3:4], offset=3))
+    with pytest.raises(ValueError, match="even"):
+        A.apply_rotary(torch.randn(1, 1, 2, 5))
+
+
+@pytest.mark.parametrize("norm,residual", [("pre", True), ("post", True), ("none", True), ("pre", False)])
+def test_block_variants_compute_their_formulas(norm, residual):
+    torch.manual_seed(0)
+    block = A.TransformerBlock(16, 2, norm=norm, residual=residual).eval()
+    x = torch.randn(2, 5, 16)
+    y, _, _ = block(x)
+
+    def attn(h):
+        return block.attn(h, causal=True)[0]
+
+    keep = (lambda t: t) if residual else (lambda t: torch.zeros_like(t))
+    if norm == "post":
+        h = block.ln1(keep(x) + attn(x))
+        want = block.ln2(keep(h) + block.mlp(h))
+    else:
+        h = keep(x) + attn(block.ln1(x))
+        want = keep(h) + block.mlp(block.ln2(h))
+    torch.testing.assert_close(y, want)
+    assert isinstance(block.ln1, nn.Identity) == (norm == "none")
+    with pytest.raises(ValueError, match="norm"):
+        A.TransformerBlock(16, 2, norm="sandwich")
+
+
+def test_mlp_is_position_wise_with_gelu():
+    torch.manual_seed(0)
+    mlp = A.MLP(8)
+    x = torch.randn(2, 4, 8)
+    torch.testing.assert_close(mlp(x), mlp.proj(F.gelu(mlp.fc(x))))
+    torch.testing.assert_close(mlp(x)[:, 2:3], mlp(x[:, 2:3]))  # each position on its own
+
+
+def test_sequence_warmup_and_train_gpt():
+    w = LA.SequenceWarmup(256, steps=1200)
+    assert [w(s) for s in (0, 74, 75, 524, 525, 1199)] == [32, 32, 64, 224, 256, 256]
+    ids = torch.tensor([0, 1, 2, 3, 4, 5, 6] * 300)
+    model, hist = LA.train_gpt(ids, ids[:400], steps=40, batch_tokens=128, context=LA.SequenceWarmup(32, 40, start=8),
+                               lr=1e-2, warmup=5, n_layer=1, n_head=2, n_embd=16, eval_every=20, eval_tokens=256,
+                               progress=False)  # fmt: skip
+    assert model.config.block_size == 32 and model.config.vocab_size == 7
+    assert hist.attrs["tokens"] == sum(
+        128 // w_ * w_ for w_ in (LA.SequenceWarmup(32, 40, start=8)(s) for s in range(40))
+    )
+    v = hist["val_loss"].dropna()
+    assert len(v) == 3 and v.iloc[-1] < 0.5 < v.iloc[0]  # a period-7 cycle is learned
+    assert set(LA.CONTEXT_RECIPES) == {"04", "04, context 64", "05", "05, context 256"}
+
+
+def test_loss_by_position_and_grad_norms():
+    m = small_gpt()
+    ids = torch.randint(0, 11, (300,), generator=torch.Generator().manual_seed(0))
+    per_pos = LA.loss_by_position(m, ids, 16, n_windows=5)
+    starts = torch.linspace(0, len(ids) - 16 - 2, 5).long()
+    x = ids[starts[:, None] + torch.arange(16)]
+    y = ids[starts[:, None] + torch.arange(16) + 1]
+    want = F.cross_entropy(m(x).reshape(-1, 11), y.reshape(-1), reduction="none").view(5, 16).mean(0)
+    torch.testing.assert_close(per_pos, want)
+    norms = LA.grad_norms_by_layer(m, x, y)
+    assert len(norms) == 2 and all(n > 0 for n in norms)
+    assert all(p.grad is None for p in m.parameters())  # left clean
+
+
+def test_head_figure_and_the_viewer_waits_for_enter():
+    tok = CharTokenizer("abc de")
+    m = small_gpt(vocab_size=tok.vocab_size)
+    maps = [a[0] for a in m.attention_maps(torch.tensor([tok.encode("abc de")]))]
+    fig = LA.head_figure(maps, "abc de", 1, 0)
+    prev = maps[1][0][torch.arange(1, 6), torch.arange(5)].mean().item()
+    assert fig.axes[0].get_title() == f"layer 1, head 0: mean weight on previous char {prev:.2f}"
+    viewer = LA.attention_viewer_panel(m, tok, {"one": "abc abc"})
+    box = viewer.controls["text"]
+    assert box.continuous_update is False and box.placeholder and box.layout.width
     matplotlib.pyplot.close("all")

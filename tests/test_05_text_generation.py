@@ -3,6 +3,7 @@ article's program and its fixes (course_lib.article_program), checkpoints (cours
 the benchmark's schedule."""
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -11,19 +12,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import article_program as ap
+from course_lib.article import PROGRAM
 from course_lib.article_program import (
-    ARTICLE_GENERATE_TEXT,
-    ARTICLE_KERAS_PROGRAM,
-    KerasStyleLSTM,
+    GENERATE_TEXT,
+    HYPERPARAMETERS,
+    article_function,
     article_window_update,
+    build_article_model,
     build_lm_dataset,
+    categorical_crossentropy,
     count_token_reads,
     distinct_n,
     fixed_window_update,
-    keras_categorical_crossentropy,
     logits_cross_entropy,
     loop_period,
+    run_program,
     softmax_then_log_loss,
+    sparse_categorical_crossentropy,
     undefined_names,
 )
 from course_lib.char_lm import CHECKPOINTS, load_char_lm, save_char_lm, shakespeare_char_data
@@ -33,13 +39,13 @@ from course_lib.generate import (
     generate,
     generate_text,
     next_token_distribution,
-    render_generation,
     sample_next,
-    sampling_panel,
     strategy_kwargs,
     top_k_filter,
     top_p_filter,
 )
+from course_lib.labs import generation as lab
+from course_lib.labs.generation import render_generation, sampling_panel
 from course_lib.models.lstm_lm import LSTMLM, LSTMConfig
 from course_lib.train import CheckpointError, lm_cross_entropy, load_checkpoint, train
 from course_lib.widgets import InputError
@@ -54,7 +60,7 @@ def data():
 
 def small_lstm(vocab=65, seed=0):
     torch.manual_seed(seed)
-    return LSTMLM(LSTMConfig(vocab_size=vocab, n_embd=32, hidden_size=96))
+    return LSTMLM(LSTMConfig(vocab_size=vocab, n_embd=32, n_hidden=96))
 
 
 def small_gpt(vocab=65, block=32, seed=0):
@@ -110,8 +116,8 @@ def test_lstm_rejects_bad_input():
         model(torch.randint(0, 65, (10,)))
     with pytest.raises(ValueError, match="0..64"):
         model(torch.tensor([[70]]))
-    with pytest.raises(ValueError, match="hidden_size"):
-        LSTMConfig(hidden_size=0)
+    with pytest.raises(ValueError, match="n_hidden"):
+        LSTMConfig(n_hidden=0)
 
 
 # ---------------------------------------------------------------- filters and sampling
@@ -140,7 +146,7 @@ def test_top_k_keeps_ties_at_the_boundary():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, None])
 def test_top_k_rejects_bad_k(bad):
-    with pytest.raises(ValueError, match="top_k"):
+    with pytest.raises((ValueError, TypeError), match="top_k"):
         top_k_filter(torch.randn(1, 5), bad)
 
 
@@ -160,15 +166,26 @@ def test_top_p_keeps_the_smallest_set_reaching_p():
             assert probs[kept].min() > probs[~kept].max()
 
 
+def test_top_p_boundary_is_exact():
+    logits = torch.log(torch.tensor([[0.5, 0.25, 0.15, 0.10]], dtype=torch.float64))
+    kept = lambda p: int(torch.isfinite(top_p_filter(logits, p)).sum())  # noqa: E731
+    assert kept(0.5) == 1  # the first token alone reaches 0.5
+    assert kept(0.75) == 2  # 0.5 + 0.25 reaches 0.75 exactly: the third token is not needed
+    assert kept(0.7501) == 3  # a hair above 0.75 needs the third
+    assert kept(0.9) == 3 and kept(0.9001) == 4
+
+
 def test_top_p_edge_cases():
     logits = torch.tensor([[5.0, 1.0, 0.0, -1.0]])
     assert torch.isfinite(top_p_filter(logits, 1e-6)).sum() == 1  # at least one token, the most likely
     assert torch.isfinite(top_p_filter(logits, 1.0)).all()
     tied = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # the top three are tied: all or none
     assert torch.isfinite(top_p_filter(tied, 0.3)).tolist() == [[True, True, True, False]]
-    for bad in (0.0, 1.5, -0.1, float("nan"), "0.9"):
+    for bad in (0.0, 1.5, -0.1, float("nan")):
         with pytest.raises(ValueError, match="top_p"):
             top_p_filter(logits, bad)
+    with pytest.raises(TypeError, match="top_p must be a number"):
+        top_p_filter(logits, "0.9")
 
 
 def test_temperature_to_zero_is_greedy():
@@ -202,11 +219,41 @@ def test_sample_next_clear_errors():
         sample_next(torch.randn(1, 5), temperature=-1)
     with pytest.raises(ValueError, match="NaN"):
         sample_next(torch.tensor([[0.0, float("nan")]]))
-    with pytest.raises(ValueError, match="floating"):
+    with pytest.raises(TypeError, match="logits must be a float tensor"):
         sample_next(torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match=r"\+inf"):
+        sample_next(torch.tensor([[0.0, float("inf")]]))
 
 
 # ---------------------------------------------------------------- the generation loop
+
+
+class _WindowRecorder(torch.nn.Module):
+    """A fake model with a context of 8 tokens that records what generate() asks it to read."""
+
+    max_context = 8
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []  # (tokens read now, tokens already in the cache)
+
+    def forward_step(self, idx, state):
+        past = 0 if state is None else state
+        assert past + idx.size(1) <= self.max_context, "the cache overflowed the context"
+        self.calls.append((idx.size(1), past))
+        logits = torch.zeros(idx.size(0), idx.size(1), 5)
+        logits[..., 1] = 1.0
+        return logits, past + idx.size(1)
+
+
+def test_kv_cache_overflow_reencodes_the_newest_half_of_the_context():
+    model = _WindowRecorder()
+    out = generate(model, torch.zeros(1, 3, dtype=torch.long), 20, temperature=0.0)
+    assert out.shape == (1, 23)
+    resets = [n for n, past in model.calls if past == 0]
+    assert resets[0] == 3  # the prompt
+    assert resets[1:] and all(n == 4 for n in resets[1:])  # a full cache keeps max_context // 2 = 4 tokens
+    assert all(n == 1 for n, past in model.calls if past > 0)  # otherwise one new token per step
 
 
 def test_lstm_cached_generation_equals_uncached():
@@ -242,75 +289,138 @@ def test_generate_clear_errors():
     assert model.training  # the mode is restored
 
 
-def test_token_reads_cached_vs_uncached():
+def test_token_reads_state_window_and_prefix():
     model = small_lstm()
     prompt = torch.ones(1, 10, dtype=torch.long)
     n = 30
-    cached = count_token_reads(model, prompt, n, use_cache=True)
-    uncached = count_token_reads(model, prompt, n, use_cache=False)
-    assert cached["tokens_read"] == 10 + n - 1
-    assert uncached["tokens_read"] == sum(10 + i for i in range(n))
-    assert torch.equal(cached["ids"], uncached["ids"])
+    state = count_token_reads(model, prompt, n, "state carried")
+    window = count_token_reads(model, prompt, n, "fixed window (article)")
+    prefix = count_token_reads(model, prompt, n, "growing prefix")
+    assert state["tokens_read"] == 10 + n - 1  # linear, one read per new token
+    assert window["tokens_read"] == 10 * n  # linear, ten reads per new token
+    assert prefix["tokens_read"] == sum(10 + i for i in range(n))  # quadratic
+    assert torch.equal(state["ids"], prefix["ids"])  # the LSTM's state is the whole prefix
+    assert (
+        count_token_reads(model, torch.ones(1, 3, dtype=torch.long), 5, "fixed window (article)", window=4)[
+            "tokens_read"
+        ]
+        == 3 + 4 * 4
+    )
+    with pytest.raises(ValueError, match="loop"):
+        count_token_reads(model, prompt, 3, "beam")
 
 
 # ---------------------------------------------------------------- the article's program and its fixes
 
 
-def test_article_program_names_never_defined():
-    assert undefined_names(ARTICLE_KERAS_PROGRAM) == ["np", "x_train", "y_train"]
-    assert undefined_names("import numpy as np\nx = np.zeros(3)\ndef f(a):\n    return a + x\n") == []
-    assert ARTICLE_GENERATE_TEXT.startswith("def generate_text") and "current_sequence[:, :-1]" in ARTICLE_GENERATE_TEXT
-
-
-def run_article_generate_text(model, start_sequence, n, with_numpy=True):
-    namespace = {"np": np} if with_numpy else {}
-    exec(compile(ARTICLE_GENERATE_TEXT, "article §5.2", "exec"), namespace)
-    return namespace["generate_text"](model, start_sequence, n)
-
-
-def test_article_generate_text_fails_as_printed_and_runs_when_fixed():
+def test_port_sizes_equal_the_printed_hyperparameters():
+    # the printed values, read independently of the module: the assignments in the program's text
+    printed = dict(
+        re.findall(r"^(vocab_size|embedding_dim|hidden_size|batch_size|learning_rate) = ([\d.]+)$", PROGRAM, re.M)
+    )
+    assert {k: float(v) for k, v in printed.items()} == {k: float(v) for k, v in HYPERPARAMETERS.items()}
+    V, E, H = int(printed["vocab_size"]), int(printed["embedding_dim"]), int(printed["hidden_size"])
+    assert (V, E, H) == (10000, 100, 128)
     torch.manual_seed(0)
-    model = KerasStyleLSTM(vocab_size=65, embedding_dim=16, lstm_units=32)
-    with pytest.raises(NameError, match="np"):
-        run_article_generate_text(model, [1] * 10, 3, with_numpy=False)
-    with pytest.raises(ValueError, match="batch"):
-        run_article_generate_text(model, [1] * 10, 3)  # the flat list prompt
-    out = run_article_generate_text(model, [[1] * 10], 5)
-    assert len(out) == 5 and all(0 <= int(i) < 65 for i in out)  # ids, never decoded
-    assert model.tokens_read == 5 * 10  # the whole window re-read at every step
+    model = build_article_model(V, E, H)
+    emb, lstm, dense = model.layers
+    assert emb.table.weight.shape == (V, E)
+    assert lstm.cell.input_size == E and lstm.cell.hidden_size == H and lstm.return_sequences
+    assert dense.linear.weight.shape == (V, H) and dense.activation == "softmax"
+    assert model.keras_parameter_count() == V * E + 4 * H * (E + H) + 4 * H + H * V + V == 2_407_248
+    # the program's own lines build the same model through the port
+    namespace = run_program(stop_before="model.fit(")
+    assert namespace["model"].keras_parameter_count() == model.keras_parameter_count()
+    assert [type(layer) for layer in namespace["model"].layers] == [type(layer) for layer in model.layers]
+    assert namespace["batch_size"] == 64 and namespace["learning_rate"] == 0.001
+    out = model(torch.randint(0, V, (2, 5)))
+    assert out.shape == (2, 5, V) and torch.allclose(out.sum(-1), torch.ones(2, 5))  # a softmax, as Dense(softmax)
+
+
+def test_the_program_stops_at_x_train_then_at_the_loss():
+    assert undefined_names(PROGRAM) == ["np", "x_train", "y_train"]
+    assert undefined_names("import numpy as np\nx = np.zeros(3)\ndef f(a):\n    return a + x\n") == []
+    with pytest.raises(NameError, match="x_train"):
+        run_program()
+    with pytest.raises(ValueError, match=r"Shapes \(4, 6\) and \(4, 6, 10000\) are incompatible"):
+        run_program(x_train=np.ones((4, 6), dtype=np.int64), y_train=np.ones((4, 6), dtype=np.int64))
+
+
+def test_the_articles_generate_text_as_printed_raises_what_the_notebook_says():
+    assert GENERATE_TEXT in PROGRAM and GENERATE_TEXT.startswith("def generate_text(input_sequence, model")
+    torch.manual_seed(0)
+    model = build_article_model(65, 16, 32)
+    input_sequence = [1] * 10  # the program's own prompt
+    with pytest.raises(NameError, match="name 'np' is not defined"):
+        article_function(numpy=False)(input_sequence, model)
+    with_numpy = article_function()
+    for prompt in ([1] * 10, [[1] * 10]):  # a flat list, and the list of lists the course once suggested
+        with pytest.raises(TypeError, match="list indices must be integers or slices, not tuple"):
+            with_numpy(prompt, model, max_length=2)
+    calls_before, reads_before = model.predict_calls, model.tokens_read
+    out = with_numpy(np.array([[1] * 10]), model, max_length=5)  # fix 2
+    assert isinstance(out, str) and len(out.split()) == 5 and all(0 <= int(i) < 65 for i in out.split())
+    assert model.predict_calls - calls_before == 5 and model.tokens_read - reads_before == 5 * 10  # the window re-read
+    # argmax without an axis: one flattened position for a batch of two
+    preds = model.predict(np.array([[1] * 4, [2] * 4]))
+    assert preds.shape == (2, 4, 65) and model.predict([1] * 4).shape == (4, 1, 65)  # TF 2's expand_1d
+    flat = int(np.argmax(preds[:, -1, :]))
+    assert flat == int(np.argmax(preds[:, -1, :].reshape(-1)))
+    fixed = ap.patch(GENERATE_TEXT, "current_sequence[:, :-1]", "current_sequence[:, 1:]")
+    assert "current_sequence[:, 1:]" in fixed and "[:, :-1]" not in fixed
+    with pytest.raises(ValueError, match="exactly once"):
+        ap.patch(GENERATE_TEXT, "np.", "numpy.")
+
+
+def test_the_port_trains_with_the_sparse_loss_and_scores_like_a_course_model():
+    from course_lib.train import evaluate_lm
+
+    torch.manual_seed(0)
+    ids = torch.tensor([0, 1, 2, 3, 4] * 60)
+    x, y = build_lm_dataset(ids, 10)
+    model = build_article_model(5, 8, 16)
+    model.compile(optimizer=ap.Adam(0.05), loss="sparse_categorical_crossentropy")
+    hist = model.fit(x, y, batch_size=8, epochs=20, progress=False)
+    assert hist["loss"].iloc[-1] < 0.2 < 1.0 < hist["loss"].iloc[0] and hist["epoch"].iloc[-1] == 20
+    direct = sparse_categorical_crossentropy(y, model(x)).mean().item()
+    assert evaluate_lm(ap.as_logits(model), ids, 10) == pytest.approx(direct, abs=1e-4)
+    with pytest.raises(ValueError, match="compile"):
+        build_article_model(5, 8, 16).fit(x, y)
 
 
 def test_window_updates():
     seq = np.array([[10, 11, 12, 13]])
     assert article_window_update(seq, 99).tolist() == [[10, 11, 12, 99]]  # the newest token (13) is lost
     assert fixed_window_update(seq, 99).tolist() == [[11, 12, 13, 99]]  # the oldest (10) is dropped
-    t = torch.tensor([[1, 2, 3]])
-    w = t
+    w = np.array([[1, 2, 3]])
     for nxt in (4, 5, 6, 7):
         w = fixed_window_update(w, nxt)
     assert w.tolist() == [[5, 6, 7]]  # always the newest tokens
-    w = t
+    w = np.array([[1, 2, 3]])
     for nxt in (4, 5, 6, 7):
         w = article_window_update(w, nxt)
     assert w.tolist() == [[1, 2, 7]]  # frozen on the prompt's start + the latest token
-    with pytest.raises(ValueError, match=r"\(B, T\)"):
+    with pytest.raises(ValueError, match=r"\(1, T\)"):
         fixed_window_update(np.array([1, 2, 3]), 4)
 
 
-def test_keras_loss_port_and_the_logits_fix():
+def test_keras_losses_and_the_logits_fix():
     torch.manual_seed(0)
     logits = torch.randn(2, 5, 7)
     y = torch.randint(0, 7, (2, 5))
     with pytest.raises(ValueError, match="incompatible"):
-        keras_categorical_crossentropy(y, torch.softmax(logits, -1))  # integer targets, as an LM has
-    one_hot = F.one_hot(y, 7).float()
+        categorical_crossentropy(y, torch.softmax(logits, -1))  # integer targets, as an LM has
     ref = F.cross_entropy(logits.reshape(-1, 7), y.reshape(-1), reduction="none").view(2, 5)
-    assert torch.allclose(keras_categorical_crossentropy(one_hot, torch.softmax(logits, -1)), ref, atol=1e-5)
+    one_hot = F.one_hot(y, 7).float()
+    assert torch.allclose(categorical_crossentropy(one_hot, torch.softmax(logits, -1)), ref, atol=1e-5)
+    assert torch.allclose(sparse_categorical_crossentropy(y, torch.softmax(logits, -1)), ref, atol=1e-5)
     extreme = torch.tensor([[0.0, 120.0], [50.0, -60.0]])
     targets = torch.tensor([0, 1])
     assert math.isinf(softmax_then_log_loss(extreme, targets).item())
     fixed = logits_cross_entropy(extreme, targets)
     assert math.isfinite(fixed.item()) and abs(fixed.item() - 115.0) < 1e-3
+    clipped = sparse_categorical_crossentropy(targets, torch.softmax(extreme, -1))
+    assert clipped.max().item() == pytest.approx(-math.log(1e-7), rel=1e-4)  # Keras' clip caps the loss at 16.1
 
 
 def test_build_lm_dataset():
@@ -375,6 +485,74 @@ def test_sampling_panel(tok):
     assert panel.error is None and panel.text.startswith("To be")
     with pytest.raises(InputError, match="Unknown model"):
         render_generation(models, tok, "GPT", "a", "greedy", 1.0, 5, 0.9, 10)
+
+
+def test_panel_reads_backslash_n_as_a_line_break_and_disables_unused_sliders(tok):
+    model = small_lstm()
+    assert lab.unescape_prompt("ROMEO:\\n") == "ROMEO:\n"
+    panel = sampling_panel({"LSTM": model}, tok, length=20)  # the default prompt: ROMEO:\n, as typed in the box
+    assert panel.controls["prompt"].value == "ROMEO:\\n"
+    assert panel.error is None and panel.text.startswith("ROMEO:\n") and len(panel.text) == len("ROMEO:\n") + 20
+    expected = {"greedy": (True, True, True), "sample": (False, True, True), "top-k": (False, False, True),
+                "top-p": (False, True, False)}  # fmt: skip
+    for strategy, (temperature_off, k_off, p_off) in expected.items():
+        panel.controls["strategy"].value = strategy
+        c = panel.controls
+        assert (c["temperature"].disabled, c["top_k"].disabled, c["top_p"].disabled) == (temperature_off, k_off, p_off)
+    same = render_generation({"m": model}, tok, "m", "To\\nbe", "greedy", 1.0, 5, 0.9, 10)
+    assert same == generate_text(model, tok, "To\nbe", 10, "greedy")
+
+
+def test_same_seed_agrees_more_than_different_seeds_at_high_temperature(tok):
+    model = small_lstm()
+    table = lab.seed_agreement(model, tok, prompts=("ab", "cd"), temperatures=(0.5, 50.0), length=40, seeds=range(2))
+    a = table.pivot(index="temperature", columns="seeds", values="agreement")
+    assert set(table.columns) == {"temperature", "seeds", "agreement"} and len(table) == 4
+    assert a.loc[50.0, "same seed"] > 0.9 > 0.2 > a.loc[50.0, "different seeds"]  # near-uniform: the noise decides
+    # the mechanism: multinomial(p) with a seeded generator == argmax p / e, e the generator's exponential noise
+    for seed in range(20):
+        p = torch.softmax(torch.randn(1, 30, generator=torch.Generator().manual_seed(99 + seed)), -1)
+        e = torch.empty_like(p).exponential_(1, generator=torch.Generator().manual_seed(seed))
+        assert torch.multinomial(p, 1, generator=torch.Generator().manual_seed(seed)).item() == (p / e).argmax().item()
+
+
+def test_dynamics_run_records_train_and_validation_loss_and_survives_divergence(data):
+    _, train_ids, val_ids = data
+    h = lab.dynamics_run(train_ids[:5000], val_ids[:3000], steps=10, lr=3e-3, eval_every=5, eval_tokens=512,
+                         n_embd=16, batch_size=4, block_size=16)  # fmt: skip
+    assert {"step", "lr", "loss", "val_loss", "train_eval_loss"} <= set(h.columns) and not h.attrs["diverged"]
+    assert h.dropna(subset=["val_loss"])["step"].tolist() == [0, 5, 10]
+    const = lab.dynamics_run(train_ids[:5000], val_ids[:3000], steps=6, lr=1e-3, schedule="constant", warmup=2,
+                             eval_every=6, eval_tokens=512, n_embd=16, batch_size=4, block_size=16)  # fmt: skip
+    assert const["lr"].iloc[-1] == pytest.approx(1e-3)
+    blown = lab.dynamics_run(train_ids[:5000], val_ids[:3000], steps=30, lr=1e9, eval_every=10, eval_tokens=512,
+                             n_embd=16, batch_size=4, block_size=16, weight_decay=0.0)  # fmt: skip
+    assert blown.attrs["diverged"] is True or blown["val_loss"].dropna().iloc[-1] > 3.0
+    with pytest.raises(ValueError, match="schedule"):
+        lab.dynamics_run(train_ids, val_ids, steps=1, lr=1e-3, schedule="step")
+
+
+def test_nucleus_records_and_grouping(tok):
+    model = small_lstm()
+    sizes, previous = lab.record_nucleus(model, tok, "ROMEO:\n", 30, p=0.9, seed=0)
+    assert len(sizes) == len(previous) == 30 and previous[0] == "\n" and all(1 <= n <= 65 for n in sizes)
+    table = lab.nucleus_by_previous([3, 5, 7, 1], "a a ", min_count=2)
+    assert table.to_dict("list") == {"after": ["a", "␣"], "mean nucleus": [5.0, 3.0], "steps": [2, 2]}
+    with pytest.raises(ValueError, match="previous"):
+        lab.nucleus_by_previous([1, 2], "a")
+
+
+def test_plot_model_curves_colours_by_model_and_styles_by_run():
+    import matplotlib
+
+    matplotlib.use("agg")
+    import pandas as pd
+
+    h = pd.DataFrame({"step": [0, 10], "val_loss": [4.0, 2.0]})
+    ax = lab.plot_model_curves({"GPT live": h, "GPT shipped": h, "LSTM live": h}, "step", ngram=1.5)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"GPT", "LSTM", "live", "shipped", "order-6 Kneser–Ney"} <= set(labels)
+    matplotlib.pyplot.close("all")
 
 
 def test_next_token_distribution_flattens_with_temperature(tok):
@@ -458,10 +636,11 @@ def test_shipped_checkpoints_load_and_gpt_beats_lstm(data):
     for kind, path in CHECKPOINTS.items():
         model, tok, hist, info = load_char_lm(kind)
         assert tok.itos == data[0].itos and path.stat().st_size < 6e6
-        assert info["kind"] == kind and info["tokens"] == 1200 * 24 * 128
+        r = info["recipe"]
+        assert info["kind"] == kind and info["tokens"] == r["steps"] * r["batch_size"] * r["block_size"]
         curve = hist["val_loss"].dropna()
         assert curve.iloc[-1] < curve.iloc[0] - 2.0  # trained: from ~ln 65 = 4.17 to below 2.2
-        vals[kind] = evaluate_lm(model, data[2], info["recipe"]["block_size"], max_tokens=8192)
+        vals[kind] = evaluate_lm(model, data[2], r["block_size"], max_tokens=8192)
         assert abs(vals[kind] - info["val_loss_full"]) < 0.15  # a subset agrees with the full validation loss
     assert vals["gpt"] < vals["lstm"] < 2.0
 

@@ -1,24 +1,28 @@
 """Tests for course_lib.losses (GAN part) and course_lib.models.gan (notebook 07)."""
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
-from course_lib.models.gan import (
-    GAN,
-    GANConfig,
+from course_lib.errors import ArgumentError
+from course_lib.generate import gumbel_softmax_sample
+from course_lib.labs.gan import (
     discriminator_loss_panel,
     discriminator_loss_table,
     gan_losses,
-    gumbel_softmax_sample,
+    gan_training_panel,
     gumbel_softmax_study,
-    mode_coverage,
-    ring_centers,
-    ring_of_gaussians,
+    mode_history,
+    plot_snapshot_grid,
     snapshot_panel,
     train_gan,
 )
+from course_lib.losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
+from course_lib.models.gan import GAN, GANConfig
+from course_lib.toy_data import mode_coverage, ring_centers, ring_of_gaussians
+from course_lib.widgets import InputError
 
 
 def test_discriminator_loss_equals_bce():
@@ -63,7 +67,7 @@ def test_generator_losses_values_and_gradients():
     torch.testing.assert_close(g_ns, -(1 - d.detach()) / 3)
     torch.testing.assert_close(g_mm, -d.detach() / 3)
     assert g_mm[0].abs() < 0.02 < g_ns[0].abs()
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ArgumentError, match="kind"):
         generator_loss(a, "wasserstein")
 
 
@@ -86,13 +90,13 @@ def test_article_discriminator_loss_rewards_calling_fakes_real():
         loss.backward()
         opt.step()
     assert torch.sigmoid(logits[1]) > 0.95 and torch.sigmoid(logits[0]) > 0.95
-    with pytest.raises(ValueError, match="probabilities"):
+    with pytest.raises(ArgumentError, match="probabilities"):
         article_discriminator_loss(torch.tensor([2.0]), torch.tensor([0.5]))
 
 
 def test_article_generator_loss_gives_zero_generator_gradient():
     torch.manual_seed(0)
-    gan = GAN(GANConfig(hidden=16))
+    gan = GAN(GANConfig(n_hidden=16))
     real, _ = ring_of_gaussians(32, generator=torch.Generator().manual_seed(0))
     _, g_loss = gan_losses("article")
     loss = g_loss(gan, (real, torch.randn(32, 4)))
@@ -107,7 +111,7 @@ def test_article_generator_loss_gives_zero_generator_gradient():
 
 def test_one_step_lowers_gan_losses_on_fixed_batch():
     torch.manual_seed(0)
-    gan = GAN(GANConfig(hidden=32))
+    gan = GAN(GANConfig(n_hidden=32))
     g = torch.Generator().manual_seed(1)
     batch = (ring_of_gaussians(256, generator=g)[0], torch.randn(256, 4, generator=g))
     d_loss, g_loss = gan_losses("non_saturating")
@@ -132,18 +136,18 @@ def test_mode_coverage_on_known_samplers():
     cov = mode_coverage(one_mode)
     assert cov["modes_captured"] == 1 and cov["per_mode"][3] > 0.98
     assert mode_coverage(torch.zeros(100, 2))["high_quality"] == 0.0
-    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+    with pytest.raises(ArgumentError, match=r"\(N, 2\)"):
         mode_coverage(torch.zeros(10, 3))
 
 
 def test_train_gan_and_snapshot_panel():
     model, hist, snaps = train_gan(
-        "non_saturating", steps=30, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+        "non_saturating", steps=30, snapshot_every=10, n_eval=200, config=GANConfig(n_hidden=16), progress=False
     )
     assert sorted(snaps) == [0, 10, 20, 30]
     assert {"d_loss.loss", "g_loss.loss", "modes_captured", "high_quality"} <= set(hist.columns)
     _, _, snaps_art = train_gan(
-        "article", steps=25, snapshot_every=10, n_eval=200, config=GANConfig(hidden=16), progress=False
+        "article", steps=25, snapshot_every=10, n_eval=200, config=GANConfig(n_hidden=16), progress=False
     )
     assert sorted(snaps_art) == [0, 10, 20, 25]
     # the article's L_G never moves the generator
@@ -165,7 +169,7 @@ def test_discriminator_loss_panel_driven():
     panel.controls["d_fake"].value = 0.9
     art = panel.result[panel.result["loss"].str.startswith("article")].iloc[0]
     assert abs(art["value"] - (-torch.log(torch.tensor(1.8)).item())) < 1e-3
-    with pytest.raises(Exception):
+    with pytest.raises(InputError, match=r"D\(x\) must be a probability strictly between 0 and 1, got 1.5"):
         discriminator_loss_table(1.5, 0.5)
 
 
@@ -185,3 +189,52 @@ def test_gumbel_softmax_gradient_and_tradeoff():
     # a sampled token id carries no gradient
     tok = torch.multinomial(torch.softmax(logits, -1), 1)
     assert not tok.requires_grad
+
+
+def test_maximising_the_generator_loss_reverses_its_gradient():
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(n_hidden=16))
+    batch = (ring_of_gaussians(64, generator=torch.Generator().manual_seed(0))[0], torch.randn(64, 4))
+    _, g_ok = gan_losses("non_saturating")
+    _, g_max = gan_losses("article_max")
+    torch.testing.assert_close(g_max(gan, batch), -g_ok(gan, batch))
+    with pytest.raises(ArgumentError, match="kind"):
+        gan_losses("wgan")
+
+
+def test_mode_history_counts_modes_and_changes():
+    g = torch.Generator().manual_seed(0)
+    centers = ring_centers()
+    two = torch.cat(
+        [centers[[1]] + 0.01 * torch.randn(100, 2, generator=g), centers[[5]] + 0.01 * torch.randn(100, 2, generator=g)]
+    )
+    snaps = {0: torch.zeros(200, 2).numpy(), 10: two.numpy(), 20: ring_of_gaussians(800, generator=g)[0].numpy()}
+    h = mode_history(snaps)
+    assert h["modes"].tolist() == [0, 2, 8] and h["which"].tolist()[1] == "1 5"
+    assert h["high_quality"].iloc[1] == 1.0
+
+
+def test_snapshot_grid_counts_samples_off_the_frame():
+    far = {0: np.full((50, 2), 10.0), 5: ring_of_gaussians(50, generator=torch.Generator().manual_seed(0))[0].numpy()}
+    fig = plot_snapshot_grid({"far away": far})
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "100% off the frame" in texts and fig.axes[0].get_ylabel() == "far away"
+    plt.close(fig)
+    with pytest.raises(ArgumentError):
+        plot_snapshot_grid({})
+
+
+def test_gan_training_panel_uses_the_cache_and_trains_live():
+    _, _, snaps = train_gan(
+        "non_saturating", steps=20, seed=0, snapshot_every=10, config=GANConfig(n_hidden=16), progress=False
+    )
+    cache = {(5e-3, 0): snaps}
+    panel = gan_training_panel(cache, steps=20, snapshot_every=10, seeds=3, lr_d=5e-3, seed=0)
+    assert panel.error is None and "seed 0" in panel.text and "5e-3" not in panel.text
+    panel.controls["seed"].value = 2  # not cached: trains live (20 steps), then cached
+    assert panel.error is None and (5e-3, 2) in cache and "seed 2" in panel.text
+    with pytest.raises(ArgumentError, match="seed"):
+        gan_training_panel(cache, steps=20, seeds=3, seed=5)
+    with pytest.raises(ArgumentError, match="lr_d"):
+        gan_training_panel(cache, steps=20, lr_d=0.1)
+    plt.close("all")

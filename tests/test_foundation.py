@@ -1,4 +1,7 @@
-"""Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets, n-grams."""
+"""Tests for the course's core: config, data, tokenizers, training loop, checkpoints, plots, widgets.
+
+The n-gram model's tests are in test_01_background_ngram.py.
+"""
 
 import math
 import shutil
@@ -15,6 +18,7 @@ matplotlib.use("agg")
 
 from course_lib import config, data, env, ngram, plots, show_source, train, widgets  # noqa: E402
 from course_lib.data import CharTokenizer, DataFileError, WordTokenizer  # noqa: E402
+from course_lib.labs import tour  # noqa: E402
 
 # --- config -----------------------------------------------------------------------------------
 
@@ -83,7 +87,6 @@ def fake_data_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DATA_DIR", d)
     monkeypatch.setattr(data, "SHA256SUMS", d / "SHA256SUMS")
     monkeypatch.setattr(data.read_checksums, "__defaults__", (d / "SHA256SUMS",))
-    data._HASH_CACHE.clear()
     return d
 
 
@@ -199,6 +202,65 @@ def test_training_loop_lowers_loss_on_real_text():
     assert hist.attrs["steps_done"] == 150
 
 
+def test_grad_clip_limits_the_update_to_exactly_the_clip_norm():
+    model = nn.Linear(3, 1, bias=False)
+    nn.init.zeros_(model.weight)
+    before = model.weight.detach().clone()
+    x = torch.full((4, 3), 100.0)  # a huge gradient: its norm is far above the clip value
+    train.train(
+        model,
+        lambda s: x,
+        lambda m, b: m(b).sum(),
+        torch.optim.SGD(model.parameters(), lr=1.0),
+        steps=1,
+        grad_clip=0.5,
+        progress=False,
+    )
+    step = (model.weight.detach() - before).norm().item()
+    assert step == pytest.approx(0.5, rel=1e-5)  # SGD with lr 1: the update is the clipped gradient
+
+
+def test_cosine_schedule_warms_up_linearly_then_decays_exactly():
+    lr = train.cosine_schedule(1.0, steps=10, warmup=4, min_lr=0.0)
+    assert [lr(s) for s in range(4)] == pytest.approx([0.25, 0.5, 0.75, 1.0])  # step 3 reaches the peak
+    assert lr(4) == pytest.approx(1.0)  # the decay starts from the peak
+    assert lr(7) == pytest.approx(0.5 * (1 + math.cos(math.pi * 3 / 6)))
+    assert lr(10) == pytest.approx(0.0) and lr(50) == pytest.approx(0.0)
+    flat = train.cosine_schedule(2.0, steps=5)
+    assert flat(0) == pytest.approx(2.0) and flat(5) == pytest.approx(0.0)
+
+
+class _PositionModel(nn.Module):
+    """Logits that reveal where in its window each prediction is made: CE at window position t is g(t)."""
+
+    def forward(self, x):
+        B, T = x.shape
+        logits = torch.zeros(B, T, 3, dtype=torch.float64)
+        logits[..., 1] = torch.arange(T, dtype=torch.float64)  # the wrong token gets more likely with t
+        return logits
+
+
+def _g(t):
+    return math.log(math.exp(t) + 2.0)  # −log softmax(logits)[0] when logits = (0, t, 0)
+
+
+@pytest.mark.parametrize("stride", [None, 8, 4, 1])
+def test_evaluate_lm_scores_each_token_once_with_the_stated_context(stride):
+    T, n = 16, 16 + 8 * 6  # n − T is a multiple of every stride tested
+    data = torch.zeros(n + 1, dtype=torch.long)
+    got = train.evaluate_lm(_PositionModel(), data, T, batch_size=5, stride=stride)
+    if stride is None:
+        expected = sum(_g(j % T) for j in range(n)) / n
+    else:
+        windows = (n - T) // stride + 1
+        scored = [_g(t) for t in range(T)] + [_g(t) for _ in range(windows - 1) for t in range(T - stride, T)]
+        assert len(scored) == n  # every token once
+        expected = sum(scored) / n
+    assert got == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="stride"):
+        train.evaluate_lm(_PositionModel(), data, T, stride=T + 1)
+
+
 def test_training_loop_logs_dict_losses_schedules_and_budget():
     tok, ids, model, get_batch, _ = _bigram_problem()
 
@@ -272,7 +334,7 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     payload = train.load_checkpoint(path, fresh)
     assert payload["config"] == {"d": 4} and payload["extra"]["itos"] == list("abc")
     assert torch.equal(fresh.weight, model.weight)
-    with pytest.raises(train.CheckpointError, match="do not fit this model"):
+    with pytest.raises(train.CheckpointError, match="do not fit this Linear: .*size mismatch"):
         train.load_checkpoint(path, nn.Linear(5, 3))
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2 : len(raw) // 2 + 64] = b"\x00" * 64
@@ -284,8 +346,13 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
     payload = torch.load(path, weights_only=True)  # an intact zip whose weights were changed afterwards
     payload["state_dict"]["weight"].add_(1.0)
     torch.save(payload, tmp_path / "tampered.pt")
-    with pytest.raises(train.CheckpointError, match="weights do not match the checksum"):
+    with pytest.raises(train.CheckpointError, match="do not match the checksum"):
         train.load_checkpoint(tmp_path / "tampered.pt")
+    payload = torch.load(path, weights_only=True)  # one changed character in the vocabulary is caught too
+    payload["extra"]["itos"][1] = "x"
+    torch.save(payload, tmp_path / "vocab.pt")
+    with pytest.raises(train.CheckpointError, match="do not match the checksum"):
+        train.load_checkpoint(tmp_path / "vocab.pt")
 
 
 # --- plots, source, env --------------------------------------------------------------------------
@@ -324,7 +391,8 @@ def test_show_source_shows_the_real_code():
 def test_check_env_reports_pins():
     table = env.check_env(verbose=False)
     assert "torch" in set(table["package"])
-    assert table.set_index("package").loc["torch", "pinned"] == "2.13.0"
+    pinned = env._read_pins()["torch"]  # whatever requirements.txt pins, not a literal copied here
+    assert table.set_index("package").loc["torch", "pinned"] == pinned
     assert table.attrs["facts"]["torch threads"] >= 1
 
 
@@ -368,75 +436,10 @@ def test_closest_matches_suggests_spellings():
     assert "romeo" in widgets.closest_matches("romoe", ["romeo", "juliet", "king"])
 
 
-# --- n-gram model ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shakespeare_ids():
-    text = data.load_shakespeare()
-    tok = CharTokenizer.from_text(text)
-    return tok, np.array(tok.encode(text))
-
-
-def test_uniform_model_perplexity_is_vocabulary_size(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(0, tok.vocab_size).fit(ids[:1000])
-    assert m.perplexity(ids[:500]) == pytest.approx(65.0)
-
-
-@pytest.mark.parametrize("order", [1, 2, 4, 7])
-def test_ngram_probabilities_sum_to_one(shakespeare_ids, order):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(order, tok.vocab_size).fit(ids[:200_000])
-    rng = np.random.default_rng(order)
-    for _ in range(5):
-        start = rng.integers(200_000, len(ids) - 10)
-        p = m.next_distribution(ids[start : start + order])
-        assert p.shape == (65,) and (p > 0).all() and p.sum() == pytest.approx(1.0, abs=1e-12)
-    p = m.next_distribution(tok.encode("Zq"))  # a context never seen: falls back, still sums to 1
-    assert p.sum() == pytest.approx(1.0, abs=1e-12)
-
-
-def test_ngram_nll_matches_explicit_chain_rule(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(3, tok.vocab_size).fit(ids[:100_000])
-    seq = ids[100_000:100_050]
-    by_hand = -np.mean([np.log(m.next_distribution(seq[max(0, i - 2) : i])[seq[i]]) for i in range(len(seq))])
-    assert m.nll(seq) == pytest.approx(by_hand, rel=1e-10)
-
-
-def test_higher_order_fits_training_text_better_but_overfits(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    tr, va = data.train_val_split(ids)
-    orders = (1, 3, 6, 8)
-    nll = {n: ngram.KneserNeyLM(n, tok.vocab_size).fit(tr) for n in orders}
-    train_nll = [nll[n].nll(tr[:50_000]) for n in orders]
-    val_nll = {n: nll[n].nll(va, context=tr) for n in orders}
-    assert train_nll == sorted(train_nll, reverse=True)  # more context always fits training data better
-    assert val_nll[6] < val_nll[3] < val_nll[1]
-    assert val_nll[8] > val_nll[6]  # data sparsity: validation turns up
-
-
-def test_ngram_sampling_is_seeded_and_checked(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    m = ngram.KneserNeyLM(4, tok.vocab_size).fit(ids[:100_000])
-    a = m.sample(tok.encode("ROMEO:"), 50, seed=3)
-    assert a == m.sample(tok.encode("ROMEO:"), 50, seed=3) and len(a) == 50
-    greedy = tok.encode("ROMEO:")
-    for _ in range(20):
-        greedy.append(int(np.argmax(m.next_distribution(greedy))))
-    assert m.sample(tok.encode("ROMEO:"), 20, temperature=0.01, seed=2) == greedy[6:]  # T → 0 is greedy
-    with pytest.raises(ValueError, match="temperature"):
-        m.sample([0], 5, temperature=0)
-    with pytest.raises(ValueError, match="token ids must be in"):
-        m.fit([0, 99])
-
-
-# --- notebook 00 / 01 widgets and the neural LM -----------------------------------------------------
+# --- notebook 00 widgets -------------------------------------------------------------------------------
 
 
 def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
-    from course_lib import tour
 
     text = data.load_shakespeare()
     counts = tour.speaker_counts(text)
@@ -452,39 +455,6 @@ def test_tour_speaker_panel_handles_valid_empty_and_misspelt_names():
 
 
 def test_data_inventory_lists_every_file_as_ok():
-    from course_lib import tour
 
     inv = tour.data_inventory()
     assert (inv["sha256 check"] == "ok").all() and "data/tinyshakespeare/input.txt" in set(inv["file"])
-
-
-def test_ngram_panel_samples_and_rejects_bad_prompts(shakespeare_ids):
-    tok, ids = shakespeare_ids
-    models = {n: ngram.KneserNeyLM(n, tok.vocab_size).fit(ids[:50_000]) for n in (2, 4)}
-    text = ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
-    assert text.startswith("ROMEO:") and len(text) == 36
-    assert text == ngram.ngram_sample_text(models, tok, "ROMEO:", 4, 1.0, 30, seed=0)
-    panel = ngram.ngram_sampler_panel(models, tok)
-    assert panel.error is None and panel.text.startswith("ROMEO:")
-    panel.controls["prompt"].value = ""
-    assert "Type a prompt" in panel.error
-    panel.controls["prompt"].value = "naïve"
-    assert "'ï'" in panel.error
-    with pytest.raises(widgets.InputError, match="No model of order 7"):
-        ngram.ngram_sample_text(models, tok, "a", 7, 1.0, 5)
-
-
-def test_mlp_language_model_sees_only_its_window():
-    from course_lib.models.mlp_lm import MLPLanguageModel, MLPLMConfig
-
-    torch.manual_seed(0)
-    m = MLPLanguageModel(MLPLMConfig(vocab_size=65, context=3))
-    x = torch.randint(65, (2, 10))
-    out = m(x)
-    assert out.shape == (2, 10, 65)
-    x2 = x.clone()
-    x2[:, 2] = (x2[:, 2] + 1) % 65  # position 2 is in the window of outputs 2, 3, 4 only
-    changed = (m(x2) - out).abs().amax(dim=(0, 2)) > 0
-    assert changed.tolist() == [False, False, True, True, True] + [False] * 5
-    with pytest.raises(ValueError, match=r"\(B, T\)"):
-        m(x[0])

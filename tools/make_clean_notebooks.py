@@ -2,12 +2,15 @@
 
 A clean notebook keeps every heading, every exercise prompt and every code cell, but drops the
 explanatory prose, so you can re-run the chapter and explain each step to yourself; each exercise
-solution (a code cell starting with ``# SOLUTION``) becomes an empty stub for you to fill in.
+solution (a code cell starting with ``# SOLUTION``) becomes a stub for you to fill in: the names the
+solution defines are set to ``...``, so the ``check("NN.k", ...)`` cell after it runs and says
+"no answer yet" until you write yours.
 
 Never edit clean/ by hand: change the notebook, then run ``python tools/make_clean_notebooks.py``.
 A test checks that clean/ matches what this tool generates.
 """
 
+import ast
 import sys
 from pathlib import Path
 
@@ -15,6 +18,23 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 STUB = "# Your turn: write your solution to the exercise above here.\n"
+
+
+def stub(solution: str) -> str:
+    """The exercise stub: the names the solution defines at top level, each set to ``...``."""
+    src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in solution.splitlines())
+    names = []
+    for node in ast.parse(src).body:
+        targets = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else []
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                targets += (
+                    [t.id]
+                    if isinstance(t, ast.Name)
+                    else [e.id for e in getattr(t, "elts", []) if isinstance(e, ast.Name)]
+                )
+        names += [n for n in targets if n not in names and not n.startswith("_")]
+    return STUB + "".join(f"{n} = ...  # your answer\n" for n in names)
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -28,7 +48,7 @@ def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             elif first.startswith("**Exercise"):
                 out.cells.append(nbformat.v4.new_markdown_cell(src, id=cell.get("id")))
         elif cell.cell_type == "code":
-            code = STUB if src.lstrip().startswith("# SOLUTION") else src
+            code = stub(src) if src.lstrip().startswith("# SOLUTION") else src
             out.cells.append(nbformat.v4.new_code_cell(code, id=cell.get("id")))
     return out
 

@@ -34,17 +34,7 @@ from course_lib.char_lm import (
     timed_eval,
     train_char_lm,
 )  # noqa: E402
-from course_lib.config import DATA_DIR, SHA256SUMS  # noqa: E402
-from course_lib.data import sha256_file  # noqa: E402
-
-
-def update_sums(paths) -> None:
-    """Replace (or add) the ``data/SHA256SUMS`` lines of ``paths``, leaving every other line alone."""
-    rels = {Path(p).resolve().relative_to(DATA_DIR.resolve()).as_posix(): p for p in paths}
-    lines = SHA256SUMS.read_text(encoding="utf-8").splitlines() if SHA256SUMS.exists() else []
-    kept = [ln for ln in lines if not any(ln.endswith("  " + r) or ln.endswith(" *" + r) for r in rels)]
-    kept += [f"{sha256_file(p)}  {r}" for r, p in rels.items()]
-    SHA256SUMS.write_text("\n".join(kept) + "\n", encoding="utf-8")
+from course_lib.data import update_checksums  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -55,7 +45,7 @@ def main(argv=None) -> None:
         "--threads",
         type=int,
         default=1,
-        help="PyTorch threads (the shipped files were trained with 1; results can differ in the last bits with another count)",
+        help="PyTorch threads (the shipped files were trained with 1; another count can change the last bits)",
     )
     ap.add_argument(
         "--steps", type=int, default=None, help="override the recipe's steps (for a quick trial; do not ship)"
@@ -78,7 +68,7 @@ def main(argv=None) -> None:
             f"val {val:.4f} nats/char = {val / math.log(2):.4f} bits/char (full validation set, {secs:.1f} s) "
             f"→ {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.2f} MB)"
         )
-    update_sums(written)
+    update_checksums(written)
     for p in written:  # check the round trip through the verified loader
         load_char_lm(p)
     print("data/SHA256SUMS updated; checkpoints verified.")

@@ -1,9 +1,9 @@
-"""Notebook 04's lab: the √d slider and the attention-pattern viewer.
+"""Notebook 04's lab: the √d slider, the attention-pattern viewer, the small training runs and the exercise check.
 
 Defined in: notebooks/04_attention.ipynb
 
 The lessons (attention, masks, heads, the Transformer block) are in :mod:`course_lib.attention` and
-:mod:`course_lib.models.gpt`; this module only builds the interactive panels around them.
+:mod:`course_lib.models.gpt`; this module builds the panels, figures and experiments around them.
 """
 
 from __future__ import annotations
@@ -17,10 +17,16 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+import torch.nn.functional as F
 
 from ..attention import entropy, softmax_jacobian_norm
+from ..data import get_lm_batch
+from ..errors import ArgumentError
+from ..nn_utils import eval_mode
 from ..plots import heatmap
+from ..train import cosine_schedule, evaluate_lm, lm_cross_entropy, train
 from ..widgets import InputError, Panel, require_text
+from .exercises import Hint, exercise
 
 
 def saturation_panel(n_keys: int = 12, seed: int = 0) -> Panel:
@@ -61,8 +67,43 @@ def saturation_panel(n_keys: int = 12, seed: int = 0) -> Panel:
     )
 
 
+def _labels(text: str) -> list[str]:
+    return ["␣" if c == " " else "⏎" if c == "\n" else c for c in text]
+
+
+def head_figure(maps, text: str, layer: int, head: int, ax=None):
+    """Heatmap of one head's attention on ``text``: rows are queries, columns the keys they may attend to.
+
+    ``maps`` is a list over layers of (H, T, T) weights for ``text`` (one sequence). The title reports the
+    head's mean weight on the previous character. Returns the figure.
+
+    Defined in: notebooks/04_attention.ipynb
+    """
+    a = maps[layer][head]  # (T, T)
+    T = a.size(-1)
+    prev = a[torch.arange(1, T), torch.arange(T - 1)].mean().item()
+    labels = _labels(text)
+    if ax is None:
+        size = max(5.0, 0.16 * T + 1.5)
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    heatmap(
+        a,
+        xticklabels=labels,
+        yticklabels=labels,
+        ax=ax,
+        annot=False,
+        vmin=0,
+        vmax=1,
+        xlabel="key (attended to)",
+        ylabel="query (predicting the next char)",
+    )
+    ax.tick_params(labelsize=7)
+    ax.set_title(f"layer {layer}, head {head}: mean weight on previous char {prev:.2f}", fontsize=10)
+    return ax.figure
+
+
 def attention_viewer_panel(model, tokenizer, passages: dict[str, str], max_chars: int = 64) -> Panel:
-    """Widget: choose layer, head and passage (or type your own) → that head's attention heatmap.
+    """Widget: choose layer, head and passage (or type your own and press Enter) → that head's attention heatmap.
 
     ``model`` has ``attention_maps(idx)`` (a list over layers of (B, H, T, T)), e.g. the course's
     GPT; ``tokenizer`` is a :class:`course_lib.data.CharTokenizer`. The title reports the head's
@@ -72,7 +113,7 @@ def attention_viewer_panel(model, tokenizer, passages: dict[str, str], max_chars
     Defined in: notebooks/04_attention.ipynb
     """
     if not passages:
-        raise ValueError("give at least one passage, e.g. {'Romeo': 'But, soft! what light ...'}")
+        raise ArgumentError("give at least one passage, e.g. {'Romeo': 'But, soft! what light ...'}")
     own = "(type your own)"
 
     @lru_cache(maxsize=32)
@@ -96,26 +137,7 @@ def attention_viewer_panel(model, tokenizer, passages: dict[str, str], max_chars
         maps = maps_for(text)
         if not 0 <= layer < len(maps) or not 0 <= head < maps[0].size(0):
             raise InputError(f"layer must be 0..{len(maps) - 1} and head 0..{maps[0].size(0) - 1}")
-        a = maps[layer][head]  # (T, T)
-        prev = a[torch.arange(1, len(text)), torch.arange(len(text) - 1)].mean().item()
-        labels = [repr(c)[1:-1] if c in " \n" else c for c in text]
-        labels = ["␣" if c == " " else c for c in labels]
-        size = max(5.0, 0.16 * len(text) + 1.5)
-        fig, ax = plt.subplots(figsize=(size + 1, size))
-        heatmap(
-            a,
-            xticklabels=labels,
-            yticklabels=labels,
-            ax=ax,
-            annot=False,
-            vmin=0,
-            vmax=1,
-            xlabel="key (attended to)",
-            ylabel="query (predicting the next char)",
-        )
-        ax.tick_params(labelsize=7)
-        ax.set_title(f"layer {layer}, head {head}: mean weight on previous char {prev:.2f}", fontsize=10)
-        return fig
+        return head_figure(maps, text, layer, head)
 
     first = next(iter(passages))
     first_maps = maps_for(passages[first][:max_chars])
@@ -124,6 +146,201 @@ def attention_viewer_panel(model, tokenizer, passages: dict[str, str], max_chars
         "layer": w.IntSlider(value=0, min=0, max=n_layer - 1, description="layer", continuous_update=False),
         "head": w.IntSlider(value=0, min=0, max=H - 1, description="head", continuous_update=False),
         "passage": w.Dropdown(options=list(passages) + [own], value=first, description="passage"),
-        "text": w.Text(value="", placeholder="your own passage (choose '(type your own)')", description="text"),
+        "text": w.Text(
+            value="",
+            placeholder="your passage, then Enter",
+            description="text",
+            continuous_update=False,  # redraw on Enter (or leaving the box), not on every keystroke
+            layout=w.Layout(width="420px"),
+        ),
     }
     return Panel(controls, render, title="Attention pattern of one head (rows: queries, columns: keys)")
+
+
+# ----------------------------------------------------------------------------- the Transformer's parts, measured
+
+
+def grad_norms_by_layer(model, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """Gradient norm of each Transformer block's parameters for one batch (the loss on ``x`` → ``y``).
+
+    Defined in: notebooks/04_attention.ipynb
+    """
+    model.zero_grad(set_to_none=True)
+    lm_cross_entropy(model(x), y).backward()
+    norms = []
+    for block in model.blocks:
+        g = [p.grad.flatten() for p in block.parameters() if p.grad is not None]
+        norms.append(torch.cat(g).norm().item())
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
+@torch.no_grad()
+def loss_by_position(model, ids: torch.Tensor, T: int, n_windows: int = 64) -> torch.Tensor:
+    """Mean next-token loss (nats) at each position 0 … T − 1 of ``n_windows`` evenly spaced windows of ``ids``.
+
+    Position t is predicted from the t tokens before it in its window: the curve shows how a model uses
+    (or fails to use) its context, and what happens at positions beyond the longest it was trained on.
+
+    Defined in: notebooks/04_attention.ipynb
+    """
+    starts = torch.linspace(0, len(ids) - T - 2, n_windows).long()  # (N,)
+    offsets = torch.arange(T)
+    x, y = ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]  # (N, T)
+    with eval_mode(model):
+        logits = model(x)  # (N, T, V)
+    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="none")
+    return nll.view(y.shape).mean(0)  # (T,)
+
+
+# ----------------------------------------------------------------------------- small training harnesses
+
+
+def train_gpt(
+    train_ids: torch.Tensor,
+    val_ids: torch.Tensor,
+    *,
+    steps: int,
+    batch_tokens: int = 1024,
+    context=64,
+    lr: float = 3e-3,
+    warmup: int = 20,
+    min_lr: float | None = None,
+    weight_decay: float = 0.1,
+    eval_every: int | None = None,
+    eval_tokens: int = 8192,
+    eval_context: int | None = None,
+    seed: int = 0,
+    desc: str = "GPT",
+    progress: bool = True,
+    **config,
+):
+    """Train a small :class:`~course_lib.models.gpt.GPT` on character ids; return ``(model, history)``.
+
+    ``context`` is the training window (an int) or a function ``step → window`` (a sequence-length
+    warm-up); each batch holds about ``batch_tokens`` characters (``batch_tokens // window`` windows).
+    ``config`` goes to :class:`~course_lib.models.gpt.GPTConfig` (``block_size`` defaults to the largest
+    window). AdamW, warm-up + cosine decay to ``min_lr`` (default ``lr / 10``), gradient clipping at 1.
+    ``val_loss`` is measured every ``eval_every`` steps on the first ``eval_tokens`` validation characters
+    with windows of ``eval_context`` (default: the model's ``block_size``) and a stride of half of it.
+
+    Defined in: notebooks/04_attention.ipynb
+    """
+    from ..models.gpt import GPT, GPTConfig
+
+    window = context if callable(context) else (lambda step: context)
+    config.setdefault("block_size", max(window(s) for s in range(steps)) if steps else window(0))
+    config.setdefault("vocab_size", int(max(train_ids.max(), val_ids.max())) + 1)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = GPT(GPTConfig(**config))
+    opt = model.configure_optimizer(lr=lr, weight_decay=weight_decay)
+    ctx = eval_context or model.config.block_size
+
+    seen = [0]
+
+    def get_batch(step):
+        T = window(step)
+        x, y = get_lm_batch(train_ids, T, max(1, batch_tokens // T), generator=generator)  # (B, T)
+        seen[0] += x.numel()
+        return x, y
+
+    def loss_fn(model, batch):
+        x, y = batch
+        return lm_cross_entropy(model(x), y)
+
+    def eval_fn(model):
+        return {"val_loss": evaluate_lm(model, val_ids, ctx, max_tokens=eval_tokens, stride=max(1, ctx // 2))}
+
+    history = train(
+        model,
+        get_batch,
+        loss_fn,
+        opt,
+        steps,
+        eval_every=eval_every or max(1, steps // 5),
+        eval_fn=eval_fn,
+        lr_schedule=cosine_schedule(lr, steps, warmup=warmup, min_lr=lr / 10 if min_lr is None else min_lr),
+        grad_clip=1.0,
+        log_every=max(1, min(25, steps // 10)),
+        progress=progress,
+        desc=desc,
+    )
+    history.attrs["tokens"] = seen[0]
+    return model, history
+
+
+class SequenceWarmup:
+    """Training windows that grow from ``start`` to ``block_size`` characters by steps of ``start``.
+
+    ``SequenceWarmup(256, steps=1200)(step)`` is 32 at first and 256 from 7/16 of the steps on (Li et al.
+    2022, "The stability-efficiency dilemma": short sequences first).
+
+    Defined in: notebooks/04_attention.ipynb
+    """
+
+    def __init__(self, block_size: int, steps: int, start: int = 32):
+        self.block_size, self.steps, self.start = int(block_size), int(steps), int(start)
+
+    def __call__(self, step: int) -> int:
+        return min(self.block_size, self.start * (1 + 16 * step // self.steps))
+
+
+#: The recipes compared in notebook 04 (shortened there) and in ``tools/context_ablation_04.py`` (full size):
+#: notebook 04's GPT recipe and notebook 05's (``char_lm.RECIPES["gpt"]``), each with the other's context.
+CONTEXT_RECIPES = {
+    "04": dict(context=SequenceWarmup(256, 1200), batch_tokens=1024, steps=1200, lr=3e-3, warmup=100, min_lr=3e-4),
+    "04, context 64": dict(context=64, batch_tokens=1024, steps=1200, lr=3e-3, warmup=100, min_lr=3e-4),
+    "05": dict(context=64, batch_tokens=768, steps=1600, lr=5e-3, warmup=50, min_lr=1e-4),
+    "05, context 256": dict(context=256, batch_tokens=768, steps=1600, lr=5e-3, warmup=50, min_lr=1e-4),
+}
+
+
+# ----------------------------------------------------------------------------- the exercise
+
+
+def _layer0_by_hand_wrong(model, ids):  # a plausible mistake: the scores are not divided by √d
+    from ..attention import causal_mask
+
+    block, H = model.blocks[0], model.config.n_head
+    d = model.config.n_embd // H
+    h = block.ln1(model._embed(ids, 0))
+    q, k = block.attn.q_proj(h), block.attn.k_proj(h)
+    out = []
+    for i in range(H):
+        s = q[..., i * d : (i + 1) * d] @ k[..., i * d : (i + 1) * d].transpose(-2, -1)
+        out.append(torch.softmax(s.masked_fill(~causal_mask(ids.size(1)), float("-inf")), -1))
+    return torch.stack(out, 1)
+
+
+@exercise(
+    "04.1",
+    "a function layer0_attention(model, ids) that recomputes, from the weights of model.blocks[0], the attention "
+    "weights of every head of layer 0 for ids (B, T): a tensor (B, H, T, T)",
+    wrong=lambda: _layer0_by_hand_wrong,
+)
+def _check_layer0_attention(answer):
+    from ..models.gpt import GPT, GPTConfig
+
+    if not callable(answer):
+        raise Hint("layer0_attention must be a function: def layer0_attention(model, ids): ...")
+    for seed, (n_head, n_embd, T) in enumerate(((2, 16, 7), (4, 32, 12))):
+        torch.manual_seed(100 + seed)
+        model = GPT(GPTConfig(vocab_size=11, block_size=16, n_layer=2, n_head=n_head, n_embd=n_embd))
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.3)  # weights far from the initialisation: every step shows
+        ids = torch.randint(0, 11, (2, T), generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            got = answer(model, ids)
+            want = model.attention_maps(ids)[0]
+        got = torch.as_tensor(got)
+        if got.shape != want.shape:
+            raise Hint(f"Expected shape (B, H, T, T) = {tuple(want.shape)}, got {tuple(got.shape)}.")
+        if not torch.allclose(got, want, atol=1e-5):
+            if torch.allclose(got.sum(-1), torch.ones_like(got.sum(-1)), atol=1e-4):
+                raise Hint(
+                    "Each row sums to 1 but the weights differ: check the token + position embedding, ln1, the "
+                    "slice of each head, the division by √(head size) and the causal mask."
+                )
+            raise Hint("Each row of attention weights must be a softmax over the keys (it sums to 1).")

@@ -20,7 +20,8 @@ nanoGPT-style (Karpathy 2022), built from the pieces of :mod:`course_lib.attenti
 * ``use_sdpa=True``: attention by ``F.scaled_dot_product_attention`` (fused kernel); ``False``: the
   manual :func:`course_lib.attention.scaled_dot_product_attention` (same numbers, and weights).
 * ``forward_step(idx, cache)`` processes only the new tokens and keeps each layer's keys and values
-  (the key/value cache), so generating token n costs O(n) instead of re-running the whole prefix;
+  (the key/value cache): step n then costs O(d² + n·d) per layer (the new token's projections and MLP,
+  plus attention over n cached keys) instead of O(n·d² + n²·d) for re-running the whole prefix;
   :func:`course_lib.generate.generate` drives it.
 """
 

@@ -7,8 +7,9 @@ there is no encoder, no latent variable and no KL term — it is an autoregressi
 trained on next-token cross-entropy). The model returns *logits*; the softmax lives inside the
 cross-entropy (``train.lm_cross_entropy``) and inside the sampler (``course_lib.generate``).
 
-For generation, :meth:`LSTMLM.forward_step` carries the recurrent state ``(h, c)`` between calls,
-so each new character costs one LSTM step instead of re-reading the whole text.
+For generation, :meth:`LSTMLM.forward_step` carries the recurrent state ``(h, c)`` — two vectors of
+``n_hidden`` numbers per layer — between calls, so each new character costs one LSTM step instead of
+re-reading the text (or, as the article's loop does, a fixed window of it).
 
 References: Hochreiter & Schmidhuber 1997 (LSTM); Graves 2013, "Generating Sequences With
 Recurrent Neural Networks"; Karpathy 2015, "The Unreasonable Effectiveness of RNNs" (char-rnn).
@@ -21,6 +22,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from ..checks import check_int, check_probability, check_token_ids
+from ..errors import ArgumentError, ArgumentTypeError
+
 
 @dataclass
 class LSTMConfig:
@@ -31,17 +35,14 @@ class LSTMConfig:
 
     vocab_size: int = 65
     n_embd: int = 64  # embedding size
-    hidden_size: int = 256  # LSTM state size
+    n_hidden: int = 256  # LSTM state size
     n_layer: int = 1
     dropout: float = 0.0  # between LSTM layers and before the output layer
 
     def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "hidden_size", "n_layer"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"LSTMConfig.{name} must be a positive integer, got {v!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"LSTMConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        for name in ("vocab_size", "n_embd", "n_hidden", "n_layer"):
+            check_int(getattr(self, name), f"LSTMConfig.{name}", min=1)
+        check_probability(self.dropout, "LSTMConfig.dropout", allow_one=False)
 
 
 class LSTMLM(nn.Module):
@@ -58,18 +59,18 @@ class LSTMLM(nn.Module):
     def __init__(self, config: LSTMConfig):
         super().__init__()
         if not isinstance(config, LSTMConfig):
-            raise TypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")
+            raise ArgumentTypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
         self.lstm = nn.LSTM(
             config.n_embd,
-            config.hidden_size,
+            config.n_hidden,
             num_layers=config.n_layer,
             batch_first=True,
             dropout=config.dropout if config.n_layer > 1 else 0.0,
         )
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        self.head = nn.Linear(config.n_hidden, config.vocab_size)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -77,7 +78,7 @@ class LSTMLM(nn.Module):
         # forget-gate bias 1 (Jozefowicz et al. 2015): remember by default early in training
         for name, p in self.lstm.named_parameters():
             if name.startswith("bias_ih"):
-                h = self.config.hidden_size
+                h = self.config.n_hidden
                 with torch.no_grad():
                     p.zero_()
                     p[h : 2 * h].fill_(1.0)
@@ -89,19 +90,16 @@ class LSTMLM(nn.Module):
 
     def _check_idx(self, idx: torch.Tensor) -> None:
         if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
-            raise ValueError(
+            raise ArgumentError(
                 f"idx must be a LongTensor of token ids with shape (B, T), got "
                 f"{type(idx).__name__} {tuple(getattr(idx, 'shape', ()))} {getattr(idx, 'dtype', '')}"
             )
-        if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(
-                f"token ids must be in 0..{self.config.vocab_size - 1}, got {int(idx.min())}..{int(idx.max())}"
-            )
+        check_token_ids(idx, "idx", self.config.vocab_size)
 
     def forward_step(self, idx: torch.Tensor, state=None):
         """Read ``idx`` (B, t) after ``state`` (None = start of text); return logits (B, t, V) and the new state.
 
-        The state is the LSTM's ``(h, c)``, each (n_layer, B, hidden_size).
+        The state is the LSTM's ``(h, c)``, each (n_layer, B, n_hidden).
         """
         self._check_idx(idx)
         x = self.embed(idx)  # (B, t, n_embd)

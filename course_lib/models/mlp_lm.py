@@ -4,7 +4,7 @@ Defined in: notebooks/01_background_ngram.ipynb
 
 Reference: Y. Bengio, R. Ducharme, P. Vincent, C. Jauvin, "A Neural Probabilistic Language
 Model", JMLR 3 (2003). Like an n-gram model it predicts the next token from the previous
-``context`` tokens, but each token is first looked up in a learned embedding table, and the
+``block_size`` tokens, but each token is first looked up in a learned embedding table, and the
 prediction is a smooth function of those vectors, so contexts never seen in training still get
 sensible predictions from similar ones.
 """
@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_int, check_tensor, check_token_ids
+
 
 @dataclass
 class MLPLMConfig:
@@ -26,16 +28,22 @@ class MLPLMConfig:
     """
 
     vocab_size: int = 65
-    context: int = 8  # tokens of history the model sees (an order-(context+1) model)
+    block_size: int = 8  # tokens of history the model sees (like an order-(block_size + 1) n-gram model)
     n_embd: int = 24  # embedding size per token
     n_hidden: int = 256  # hidden layer width
 
+    def __post_init__(self):
+        check_int(self.vocab_size, "vocab_size", min=1)
+        check_int(self.block_size, "block_size", min=1)
+        check_int(self.n_embd, "n_embd", min=1)
+        check_int(self.n_hidden, "n_hidden", min=1)
+
 
 class MLPLanguageModel(nn.Module):
-    """Embed the last ``context`` tokens, concatenate, one tanh hidden layer, logits over the vocabulary.
+    """Embed the last ``block_size`` tokens, concatenate, one tanh hidden layer, logits over the vocabulary.
 
     ``forward(idx)`` takes (B, T) ids and returns (B, T, V) logits, where position t is predicted
-    from tokens t−context+1 … t (positions before the start are padded with token 0), so it plugs
+    from tokens t − block_size + 1 … t (positions before the start are padded with token 0), so it plugs
     into the same batches, loss and evaluation as every other language model in the course.
 
     Defined in: notebooks/01_background_ngram.ipynb
@@ -45,16 +53,14 @@ class MLPLanguageModel(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)
-        self.hidden = nn.Linear(config.context * config.n_embd, config.n_hidden)
+        self.hidden = nn.Linear(config.block_size * config.n_embd, config.n_hidden)
         self.out = nn.Linear(config.n_hidden, config.vocab_size)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        if idx.dim() != 2:
-            raise ValueError(f"idx must have shape (B, T), got {tuple(idx.shape)}")
-        if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(f"token ids must be in 0..{self.config.vocab_size - 1}")
+        check_tensor(idx, "idx", dim=2)
+        check_token_ids(idx, "idx", self.config.vocab_size)
         B, T = idx.shape
-        c = self.config.context
+        c = self.config.block_size
         padded = F.pad(idx, (c - 1, 0), value=0)  # (B, T + c - 1)
         windows = padded.unfold(1, c, 1)  # (B, T, c): tokens t-c+1 .. t
         e = self.embed(windows).reshape(B, T, c * self.config.n_embd)  # (B, T, c*E)

@@ -1,4 +1,4 @@
-"""Small real-data helpers for the course tour in notebook 00.
+"""Notebook 00's lab: small real-data helpers for the course tour (the speaker panel, the data inventory).
 
 Defined in: notebooks/00_start_here.ipynb
 """
@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 import ipywidgets as w
 import pandas as pd
 
-from .config import DATA_DIR
-from .data import DataFileError, read_checksums, verify_file
-from .widgets import InputError, Panel, closest_matches, require_text
+from ..config import DATA_DIR
+from ..data import DataFileError, read_checksums, verify_file
+from ..generate import generate_text
+from ..widgets import InputError, Panel, closest_matches, require_text
+from .exercises import Hint, exercise
 
 _SPEAKER = re.compile(r"(?:\A|\n\n)([A-Z][A-Za-z' ]{1,30}):\n")  # a speaker's name opens each speech
 
@@ -85,3 +88,49 @@ def data_inventory() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 00.1: continue a prompt with the shipped GPT
+# ----------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _shipped_gpt():
+    from ..char_lm import load_char_lm
+
+    model, tok, _, _ = load_char_lm("gpt")
+    return model, tok
+
+
+def _reference_continuation(prompt: str, n: int, seed: int) -> str:
+    model, tok = _shipped_gpt()
+    return generate_text(model, tok, prompt, n, strategy="top-p", temperature=0.8, top_p=0.9, seed=seed)
+
+
+@exercise(
+    "00.1",
+    "a function continue_text(prompt, n, seed) that returns the prompt followed by n characters sampled "
+    "from the shipped GPT (top-p 0.9, temperature 0.8)",
+    wrong=lambda: lambda prompt, n, seed: prompt + "e" * n,
+)
+def _check_continue_text(answer):
+    if not callable(answer):
+        raise Hint("continue_text must be a function: def continue_text(prompt, n, seed): ...")
+    for prompt, n, seed in (("KING:\n", 30, 1), ("To be", 12, 7)):
+        out = answer(prompt, n, seed)
+        if not isinstance(out, str):
+            raise Hint(f"continue_text must return a str, it returned a {type(out).__name__}")
+        if not out.startswith(prompt):
+            raise Hint("The text should start with the prompt itself, then the new characters.")
+        if len(out) != len(prompt) + n:
+            raise Hint(
+                f"Asked for {n} new characters after a {len(prompt)}-character prompt, got {len(out) - len(prompt)}."
+            )
+        if answer(prompt, n, seed) != out:
+            raise Hint("Two calls with the same seed gave different texts: pass the seed to the sampler.")
+        if out != _reference_continuation(prompt, n, seed):
+            raise Hint(
+                "The characters are not the GPT's top-p sample: use generate_text(gpt, tok, prompt, n, "
+                "strategy=..., temperature=..., top_p=..., seed=seed) with the settings the exercise gives."
+            )

@@ -1,0 +1,461 @@
+"""Notebook 12's lab: the scaling plots, the data-parallel runs, the quantisation table, the canary
+and probe studies, head ablations and the attribution widget.
+
+Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+
+The ideas live in :mod:`course_lib.scaling`, :mod:`course_lib.distributed`, :mod:`course_lib.quantize`,
+:mod:`course_lib.privacy`, :mod:`course_lib.probes` and :mod:`course_lib.attribution`; this module runs
+them on the course's data and draws the results.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+from ..attribution import captum_token_attributions, integrated_gradients
+from ..config import ROOT
+from ..distributed import ddp_matches_single_process, single_process_step
+from ..probes import char_task_labels, control_labels, fit_linear_probe, gpt_hidden_states
+from ..quantize import generation_speed, quantize_int8, state_dict_bytes
+from ..scaling import PowerLawFit
+from ..train import evaluate_lm
+from ..widgets import HTML, InputError, Panel, require_text
+
+DDP_SCRIPT = ROOT / "benchmarks" / "ddp_shakespeare.py"
+
+
+# ----------------------------------------------------------------------------------------------
+# Scaling
+# ----------------------------------------------------------------------------------------------
+def scaling_table(runs: list[dict], peak_flops: float | None = None) -> pd.DataFrame:
+    """The runs of the scaling study as a table: set, size, parameters, tokens, FLOPs, seconds, MFU, loss.
+
+    MFU (model FLOPs utilisation) = training FLOPs / training seconds / ``peak_flops`` (the matmul
+    peak measured on the machine that trained them, :func:`course_lib.perf.matmul_peak_flops`).
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    t = pd.DataFrame(
+        [
+            {
+                "set": r["set"],
+                "size": r["size"],
+                "params": r["params"],
+                "non-embedding params": r["params_non_embedding"],
+                "tokens": r["tokens"],
+                "FLOPs": r["flops"],
+                "train s": r["train_seconds"],
+                "val nats/char": r["val_loss"],
+            }
+            for r in runs
+        ]
+    )
+    if peak_flops:
+        t["MFU"] = t["FLOPs"] / t["train s"] / peak_flops
+    return t
+
+
+def plot_scaling(table: pd.DataFrame, fit: PowerLawFit, fit_floor: PowerLawFit, x: str = "non-embedding params"):
+    """Two panels: loss against parameters (log–log, both fits and the pure law's band) and against FLOPs.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    same = table[table["set"] == "same tokens"]
+    ax = axes[0]
+    sns.scatterplot(data=same, x=x, y="val nats/char", s=60, ax=ax, label="trained (same 1.2M characters)", zorder=3)
+    grid = np.geomspace(same[x].min() / 2, same[x].max() * 100, 100)
+    lo, hi = fit.predict_interval(grid)
+    ax.plot(grid, fit.predict(grid), label=f"power law: α = {fit.alpha:.3f}")
+    ax.fill_between(grid, lo, hi, alpha=0.2, label=f"{fit.confidence:.0%} band of the fitted line")
+    ax.plot(
+        grid,
+        fit_floor.predict(grid),
+        ls="--",
+        label=f"with a floor E = {fit_floor.offset:.2f}: α = {fit_floor.alpha:.2f}",
+    )
+    ax.axvspan(same[x].max(), grid[-1], color="grey", alpha=0.08)
+    ax.text(same[x].max() * 1.3, ax.get_ylim()[1] * 0.97, "extrapolation", fontsize=9, va="top", color="grey")
+    ax.set(xscale="log", yscale="log", xlabel=f"{x} (log)", ylabel="validation nats/char (log)", title="Loss vs size")
+    ax.legend(fontsize="small")
+    ax = axes[1]
+    sns.scatterplot(data=table, x="FLOPs", y="val nats/char", hue="set", style="set", s=70, ax=ax)
+    for _, r in table.iterrows():
+        ax.annotate(r["size"], (r["FLOPs"], r["val nats/char"]), xytext=(4, 3), textcoords="offset points", fontsize=8)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="training FLOPs (log)",
+        ylabel="validation nats/char (log)",
+        title="Loss vs compute",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def extrapolation_table(fit: PowerLawFit, fit_floor: PowerLawFit, params: list[float]) -> pd.DataFrame:
+    """What the two fits predict at the given sizes, with the pure law's band.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    p = np.asarray(params, dtype=float)
+    lo, hi = fit.predict_interval(p)
+    return pd.DataFrame(
+        {
+            "non-embedding params": p.astype(int),
+            "power law": fit.predict(p),
+            "band low": lo,
+            "band high": hi,
+            "with floor": fit_floor.predict(p),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Data parallel: torchrun subprocesses
+# ----------------------------------------------------------------------------------------------
+def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.pop("COURSE_THREADS", None)  # the script sets its threads from --threads
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+    return out
+
+
+def torchrun_command(nproc: int, *script_args: str) -> list[str]:
+    """The command that starts ``benchmarks/ddp_shakespeare.py`` on ``nproc`` local processes with torchrun.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        str(DDP_SCRIPT),
+        *script_args,
+    ]
+
+
+TINY = {"n_layer": 2, "n_head": 2, "n_embd": 32}
+
+
+def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeout: float = 300) -> dict:
+    """One DDP step on 2 processes (torchrun, gloo) against one single-process step on the union batch.
+
+    Returns the largest weight difference, the size of the step itself (for scale) and whether they match.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    from ..char_lm import shakespeare_char_data
+    from ..distributed import make_model
+
+    tok, train_ids, _ = shakespeare_char_data()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ddp.pt"
+        args = [
+            "--steps",
+            "1",
+            "--warmup-steps",
+            "0",
+            "--batch-size",
+            str(batch_size),
+            "--seed",
+            str(seed),
+            "--save-params",
+            str(path),
+            "--quiet",
+        ]
+        args += ["--n-layer", str(size["n_layer"]), "--n-head", str(size["n_head"]), "--n-embd", str(size["n_embd"])]
+        _run(torchrun_command(2, *args), timeout)
+        ddp_state = torch.load(path, weights_only=True)
+    reference = single_process_step(train_ids, tok.vocab_size, size, batch_size=batch_size, seed=seed)
+    init = make_model(tok.vocab_size, 64, size, seed).state_dict()
+    same, worst = ddp_matches_single_process(ddp_state, reference, atol=1e-5)
+    step = max((reference.state_dict()[k] - init[k]).abs().max().item() for k in init)
+    return {"match": same, "max_difference": worst, "max_step": step}
+
+
+def ddp_throughput(
+    processes: int, threads: int, steps: int = 40, batch_size: int = 16, warmup_steps: int = 3, timeout: float = 600
+) -> dict:
+    """Characters/s of ``processes`` × ``threads`` training the L4·d128 GPT on the same global batch.
+
+    One process runs the script directly; several are started by torchrun (DDP, gloo). ``load`` is the
+    system's 1-minute load average just after the run: above the number of cores, other programs competed.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "info.json"
+        args = [
+            "--steps",
+            str(steps),
+            "--warmup-steps",
+            str(warmup_steps),
+            "--batch-size",
+            str(batch_size),
+            "--threads",
+            str(threads),
+            "--json",
+            str(path),
+            "--quiet",
+        ]
+        if processes == 1:
+            _run([sys.executable, str(DDP_SCRIPT), *args], timeout)
+        else:
+            _run(torchrun_command(processes, *args), timeout)
+        info = json.loads(path.read_text())
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"setup": f"{processes} process(es) × {threads} thread(s)", **info, "load": load}
+
+
+# ----------------------------------------------------------------------------------------------
+# Quantisation
+# ----------------------------------------------------------------------------------------------
+def quantisation_table(model, val_ids: torch.Tensor, prompt: torch.Tensor, new_tokens: int, eval_tokens: int | None):
+    """float32 against int8 (dynamic): size on disk, validation loss, generation speed with and without the KV cache.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    q = quantize_int8(model)
+    T = model.config.block_size
+    rows = []
+    for name, m in (("float32", model), ("int8 dynamic", q)):
+        rows.append(
+            {
+                "model": name,
+                "size MB": state_dict_bytes(m) / 1e6,
+                "val nats/char": evaluate_lm(m, val_ids, T, batch_size=64, max_tokens=eval_tokens),
+                "tokens/s (KV cache)": generation_speed(m, prompt, new_tokens, use_cache=True),
+                "tokens/s (no cache)": generation_speed(m, prompt, new_tokens, use_cache=False),
+            }
+        )
+    return pd.DataFrame(rows), q
+
+
+# ----------------------------------------------------------------------------------------------
+# Privacy
+# ----------------------------------------------------------------------------------------------
+def exposure_frame(models_extra: dict) -> pd.DataFrame:
+    """One row per (model, canary): insertions, rank, exact and skew-normal exposure, from the checkpoint's data.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    rows = []
+    for info in models_extra.values():
+        label = "non-private" if not info["dp"] else f"DP-SGD ε={info['epsilon']:.1f}"
+        for e in info["exposures"]:
+            rows.append(
+                {
+                    "model": label,
+                    **{k: e[k] for k in ("insertions", "secret", "rank", "exposure", "exposure_skewnormal")},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_exposure(frame: pd.DataFrame, space: int, unseen: float):
+    """Exposure against insertions (log scale, 0 drawn at the left), one line per model.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    f = frame.assign(x=frame["insertions"].replace(0, 0.3))
+    fig, ax = plt.subplots(figsize=(7.5, 4.3))
+    sns.lineplot(data=f, x="x", y="exposure", hue="model", style="model", markers=True, errorbar=("pi", 100), ax=ax)
+    ax.axhline(np.log2(space), ls=":", color="grey", label=f"maximum log2 |R| = {np.log2(space):.1f}")
+    ax.axhline(unseen, ls="--", color="grey", lw=1, label=f"expected for an unseen canary ({unseen:.2f})")
+    ax.set(xscale="log", xlabel="times the canary is in the training text (0 drawn at 0.3)", ylabel="exposure (bits)")
+    ax.set_xticks([0.3, 1, 10, 100], ["0", "1", "10", "100"])
+    ax.set_title("Memorisation: exposure of the canaries (line: mean of 3; band: min–max)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Probes and heads
+# ----------------------------------------------------------------------------------------------
+def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: int = 0) -> pd.DataFrame:
+    """Probe accuracy by layer for every task of :data:`course_lib.probes.TASKS` and its control task.
+
+    One row per (task, labels, layer); ``labels`` is ``"property"`` (the task's real labels) or ``"control"``.
+    The text is cut into windows of ``block_size`` characters; positions are sampled (seeded) and split
+    into ``n_train`` training and ``n_test`` test positions per task.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    T = model.config.block_size
+    n_win = len(text) // T
+    ids = torch.tensor(tokenizer.encode(text[: n_win * T])).view(n_win, T)
+    states = [h.reshape(-1, h.shape[-1]) for h in gpt_hidden_states(model, ids)]  # [(N, C)]
+    types = ids.reshape(-1).numpy()
+    labels = char_task_labels(text[: n_win * T])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for task, y in labels.items():
+        ctrl = control_labels(types, y, seed=seed)
+        valid = np.flatnonzero(y >= 0)
+        pick = rng.choice(valid, size=min(len(valid), n_train + n_test), replace=False)
+        tr, te = pick[:n_train], pick[n_train:]
+        for kind, lab in (("property", y), ("control", ctrl)):
+            yt = torch.as_tensor(lab)
+            for layer, X in enumerate(states):
+                r = fit_linear_probe(X[tr], yt[tr], X[te], yt[te])
+                rows.append({"task": task, "labels": kind, "layer": layer, **r})
+    return pd.DataFrame(rows)
+
+
+def plot_probes(frame: pd.DataFrame):
+    """Probe test accuracy by layer: the property (solid) and its control task (dashed), one panel per task.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    tasks = list(dict.fromkeys(frame["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.8), sharey=True)
+    for ax, task in zip(np.atleast_1d(axes), tasks):
+        f = frame[frame["task"] == task]
+        sns.lineplot(data=f, x="layer", y="test_acc", hue="labels", style="labels", markers=True, ax=ax)
+        maj = f[f["labels"] == "property"]["majority"].iloc[0]
+        ax.axhline(maj, color="grey", ls=":", label="majority class")
+        ax.set(title=task, xlabel="layer (0 = embeddings)", ylabel="probe test accuracy")
+        ax.set_xticks(sorted(f["layer"].unique()))
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def head_ablation(model, val_ids: torch.Tensor, eval_tokens: int) -> pd.DataFrame:
+    """The rise in validation loss when one attention head's output is set to zero, for every head.
+
+    A forward pre-hook on each layer's ``out_proj`` zeroes that head's slice of the concatenated heads.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    T, H, C = model.config.block_size, model.config.n_head, model.config.n_embd
+    d = C // H
+    base = evaluate_lm(model, val_ids, T, batch_size=64, max_tokens=eval_tokens)
+    rows = []
+    for layer, block in enumerate(model.blocks):
+        for h in range(H):
+
+            def zero_head(module, inputs, h=h):
+                x = inputs[0].clone()
+                x[..., h * d : (h + 1) * d] = 0
+                return (x,)
+
+            handle = block.attn.out_proj.register_forward_pre_hook(zero_head)
+            try:
+                loss = evaluate_lm(model, val_ids, T, batch_size=64, max_tokens=eval_tokens)
+            finally:
+                handle.remove()
+            rows.append({"layer": layer, "head": h, "loss rise": loss - base})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# Attribution widget
+# ----------------------------------------------------------------------------------------------
+def attribution_html(model, tokenizer, sentence: str, n_steps: int = 32) -> HTML:
+    """HTML: the prediction and each word coloured by its integrated-gradients attribution (captum).
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    from ..sentiment import encode, predict_proba
+
+    sentence = require_text(sentence, "a review sentence (e.g. 'The battery died after a day')")
+    words = tokenizer.tokenize(sentence)
+    known = [w for w in words if w in tokenizer.stoi]
+    if not known:
+        raise InputError(
+            f"None of the words {words[:8]} is in the model's vocabulary; try an everyday review sentence."
+        )
+    ids, mask = encode(tokenizer, [sentence])
+    p = float(predict_proba(model, ids, mask)[0])
+    attr, delta = captum_token_attributions(model, ids, mask, n_steps=n_steps)
+    a = attr[0].tolist()
+    scale = max(1e-6, max(abs(v) for v in a))
+    parts, j = [], 0
+    for w in words:
+        if w not in tokenizer.stoi or j >= len(a):
+            parts.append(f'<span style="color:#999" title="not in the vocabulary: ignored">{_html.escape(w)}</span>')
+            continue
+        v = a[j]
+        j += 1
+        rgb = "0,150,60" if v >= 0 else "200,30,30"
+        parts.append(
+            f'<span style="background:rgba({rgb},{min(1.0, abs(v) / scale) * 0.8:.2f});padding:1px 3px;'
+            f'border-radius:3px" title="IG {v:+.3f}">{_html.escape(w)}'
+            f'<sub style="font-size:0.7em">{v:+.2f}</sub></span>'
+        )
+    label = "positive" if p > 0.5 else "negative"
+    head = (
+        f"<b>{label}</b> (P(positive) = {p:.2f}). Integrated gradients ({n_steps} steps, zero baseline): "
+        f"green pushes towards positive, red towards negative; they add up to the logit's change from the "
+        f"baseline (completeness gap {float(delta[0]):+.4f})."
+    )
+    return HTML(f"<div>{head}</div><div style='line-height:2em;font-size:1.1em'>{' '.join(parts)}</div>")
+
+
+def attribution_panel(model, tokenizer, sentences: list[str]) -> Panel:
+    """Widget: pick a test sentence (or type one) → its words coloured by integrated gradients.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    import ipywidgets as w
+
+    if not sentences:
+        raise ValueError("give at least one sentence to choose from")
+    own = "(type your own below)"
+
+    def render(sentence: str, text: str, steps: int):
+        if sentence == own:
+            return attribution_html(model, tokenizer, text, n_steps=int(steps))
+        if sentence not in sentences:
+            raise InputError(f"choose one of the listed sentences or {own!r}")
+        return attribution_html(model, tokenizer, sentence, n_steps=int(steps))
+
+    controls = {
+        "sentence": w.Dropdown(
+            options=list(sentences) + [own], value=sentences[0], description="sentence", layout=w.Layout(width="640px")
+        ),
+        "text": w.Text(
+            value="",
+            placeholder="your own sentence",
+            description="text",
+            continuous_update=False,
+            layout=w.Layout(width="640px"),
+        ),
+        "steps": w.SelectionSlider(
+            options=[4, 8, 16, 32, 64], value=32, description="IG steps", continuous_update=False
+        ),
+    }
+    return Panel(controls, render, title="Integrated gradients: which words pushed the sentiment decision?")
+
+
+def ig_check(model, ids: torch.Tensor, mask: torch.Tensor, n_steps: int = 64) -> dict:
+    """captum's attributions against the from-scratch Riemann sum, and the completeness gap.
+
+    Defined in: notebooks/12_scale_privacy_interpretability.ipynb
+    """
+    mine = integrated_gradients(model, ids, mask, n_steps=n_steps)
+    theirs, delta = captum_token_attributions(model, ids, mask, n_steps=n_steps)
+    return {
+        "max |captum − ours|": float((mine - theirs).abs().max()),
+        "max |completeness gap|": float(delta.abs().max()),
+    }
