@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from .. import pretraining as P
 from ..lora import apply_lora
-from ..sentiment import SentenceClassifier, build_tokenizer, encode
+from ..sentiment import build_tokenizer, encode, make_classifier
 from ..widgets import HTML, InputError, Panel, require_text
+from .exercises import Hint, exercise
 
 METHODS = ("full fine-tuning", "LoRA", "linear probe", "from scratch", "bag-of-words")
 
@@ -93,10 +94,7 @@ def run_label_efficiency(
             idx = [int(np.flatnonzero(pos.to_numpy() == t)[0]) for t in sub.text]
             logits = P.fit_probe(probe_feats["train"][idx], y, probe_feats["test"], l2=rec["l2"])
         elif method == "bag-of-words":
-            from ..sentiment import ClassifierConfig
-
-            torch.manual_seed(seed)
-            model = SentenceClassifier(ClassifierConfig(vocab_size=bow_tok.vocab_size, kind="bow"))
+            model = make_classifier("bow", bow_tok, seed=seed)
             ids, mask = encode(bow_tok, sub.text)
             P.finetune(model, ids, mask, y, ft_steps(n), lr=rec["lr"], weight_decay=0.0, seed=seed)
             logits = P.predict_logits(model, b_ids, b_mask)
@@ -253,3 +251,62 @@ def fill_mask_panel(model, tokenizer, sentence: str = "The food was [MASK] and t
 
     box = w.Text(value=sentence, description="sentence", continuous_update=False, layout=w.Layout(width="560px"))
     return Panel({"sentence": box}, render, title="Fill in the blank with the masked language model")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 11.1: a linear probe on every layer
+# ----------------------------------------------------------------------------------------------
+@torch.no_grad()
+def _layer_features_reference(net, ids, mask):
+    from ..nn_utils import eval_mode
+    from ..pooling import mean_pool
+
+    with eval_mode(net):
+        causal = not isinstance(net, P.BERT)
+        key_mask = None if causal else net.key_mask(ids)
+        x = net.wte(ids)  # (B, T, C)
+        x = net.wpe(x) if net.wpe is not None else x
+        feats = [mean_pool(x, mask)]
+        for block in net.blocks:
+            x, _, _ = block(x, mask=key_mask, causal=causal)
+            feats.append(mean_pool(x, mask))
+        feats[-1] = mean_pool(net.ln_f(x), mask)
+    return feats
+
+
+def _wrong_layer_features(net, ids, mask):
+    from ..pooling import mean_pool
+
+    return [mean_pool(P.hidden_states(net, ids), mask)] * (len(net.blocks) + 1)
+
+
+@exercise(
+    "11.1",
+    "a function layer_features(net, ids, mask) returning a list of (B, C) averaged vectors, one per layer",
+    wrong=lambda: _wrong_layer_features,
+)
+def _check_layer_features(answer):
+    ids = torch.tensor([[5, 9, 11, 3, 0, 0], [7, 7, 2, 8, 4, 6]])
+    mask = ids != 0
+    for kind in ("gpt", "bert"):
+        torch.manual_seed(0)
+        net = P.build_backbone(kind, 16, 0, block_size=8, n_layer=2, n_head=2, n_embd=8, dropout=0.1)
+        want = _layer_features_reference(net, ids, mask)
+        got = answer(net, ids, mask)
+        if not isinstance(got, (list, tuple)) or len(got) != len(want):
+            raise Hint(
+                f"For a {len(net.blocks)}-block network return a list of {len(want)} tensors: after the embedding "
+                f"(layer 0) and after each block; got {type(got).__name__}"
+                + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
+            )
+        for layer, (g, w_) in enumerate(zip(got, want)):
+            g = torch.as_tensor(g)
+            if tuple(g.shape) != tuple(w_.shape):
+                raise Hint(f"layer {layer}: expected averaged vectors of shape {tuple(w_.shape)}, got {tuple(g.shape)}")
+            if not torch.allclose(g.float(), w_, atol=1e-5):
+                raise Hint(
+                    f"Not yet ({kind.upper()}, layer {layer}): average each layer's vectors over the real tokens "
+                    "(mean_pool with the mask), in eval mode (no dropout); layer 0 is token plus position "
+                    "embedding, the BERT hides padding keys (net.key_mask) and the GPT attends causally; apply "
+                    "the final LayerNorm (net.ln_f) after the last block only."
+                )

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import recsys as R
+from .exercises import Hint, exercise
 from ..widgets import HTML, InputError, Panel, closest_matches
 
 
@@ -277,3 +278,71 @@ def recommendation_panel(recommenders: dict[str, Recommender], index: TitleIndex
         )
 
     return Panel(controls, render, title="Pick movies you like → recommendations, each with a reason")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 10.1: top-k item-kNN
+# ----------------------------------------------------------------------------------------------
+class _TinyKNN:
+    """A stand-in for :class:`course_lib.recsys.ItemKNN` on a random similarity matrix (no ties)."""
+
+    def __init__(self, n_items: int = 30, seed: int = 0):
+        g = torch.Generator().manual_seed(seed)
+        a = torch.rand(n_items, n_items, generator=g)
+        self.S = (a + a.T) / 2  # (I, I) symmetric, distinct values
+        self.S[0] = 0.0  # id 0 is padding
+        self.S[:, 0] = 0.0
+        self.n_items = n_items
+        self.decay = 0.8
+
+    def weights(self, histories) -> torch.Tensor:
+        H = torch.zeros(len(histories), self.n_items)
+        for u, h in enumerate(histories):
+            if len(h):
+                w_ = self.decay ** torch.arange(len(h) - 1, -1, -1, dtype=torch.float32)
+                H[u].index_put_((torch.as_tensor(list(h)),), w_, accumulate=True)
+        return H
+
+    def similarity(self, items, candidates=None) -> torch.Tensor:
+        rows = self.S[list(items)]
+        return rows.clone() if candidates is None else rows[:, list(candidates)].clone()
+
+    def __call__(self, histories, users=None) -> torch.Tensor:
+        return self.weights(histories) @ self.S
+
+
+def _topk_reference(knn, k: int):
+    S = knn.similarity(range(knn.n_items))
+    S.fill_diagonal_(0.0)
+    v, j = S.topk(k, dim=1)
+    pruned = torch.zeros_like(S).scatter_(1, j, v)
+    return lambda histories, users=None: knn.weights(histories) @ pruned
+
+
+@exercise(
+    "10.1",
+    "a function topk_item_knn(knn, k) returning a score function histories -> (B, n_items) scores",
+    wrong=lambda: lambda knn, k: knn,
+)
+def _check_topk_item_knn(answer):
+    histories = [[3, 7, 12], [25], [1, 2, 3, 4, 5, 6]]
+    for n_items, k in ((30, 5), (40, 1)):
+        knn = _TinyKNN(n_items, seed=k)
+        fn = answer(knn, k)
+        if not callable(fn):
+            raise Hint(f"topk_item_knn should return a function of the histories, got {type(fn).__name__}")
+        got = torch.as_tensor(fn(histories), dtype=torch.float32)
+        if got.is_sparse or got.layout != torch.strided:
+            got = got.to_dense()
+        want = _topk_reference(knn, k)(histories)
+        if tuple(got.shape) != tuple(want.shape):
+            raise Hint(f"expected scores of shape {tuple(want.shape)} (users × items), got {tuple(got.shape)}")
+        if not torch.allclose(got, want, atol=1e-4):
+            full = knn(histories)
+            if torch.allclose(got, full, atol=1e-4):
+                raise Hint(f"These are item-kNN's scores with every neighbour: keep only each movie's k = {k} largest.")
+            raise Hint(
+                f"Not yet (k = {k}): for each movie i keep only the k largest similarities sim(i, j) with j ≠ i "
+                "(a movie is not its own neighbour), set the others to 0, then score as item-kNN does: "
+                "the user's recency weights times the pruned similarity matrix."
+            )
