@@ -337,9 +337,10 @@ def finetune(
 ) -> pd.DataFrame:
     """Train every parameter with ``requires_grad`` for ``steps`` steps (binary cross-entropy, AdamW,
     warm-up then linear decay to 0, as BERT), on mini-batches drawn without replacement, epoch after
-    epoch (sentences of similar length batched together, as in notebook 03). No validation set, no early stopping: with 50 labels a 600-sentence validation set would be
-    twelve times the training data (Perez, Kiela & Cho 2021, "True Few-Shot Learning"). Returns the
-    history of :func:`course_lib.train.train`.
+    epoch (sentences of similar length batched together, as in notebook 03). No validation set, no
+    early stopping: with 50 labels a 600-sentence validation set would be twelve times the training
+    data (Perez, Kiela & Cho 2021, "True Few-Shot Learning"). Returns the history of
+    :func:`course_lib.train.train`.
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """

@@ -301,7 +301,7 @@ def train_item2vec(
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    from .embeddings import SkipGram, noise_distribution
+    from .embeddings import SkipGram, SkipGramConfig, noise_distribution
     from .train import cosine_schedule, train
 
     g = torch.Generator().manual_seed(seed)
@@ -309,7 +309,7 @@ def train_item2vec(
     pairs = torch.cat([item2vec_pairs(split.train, window, g) for _ in range(epochs)])
     pairs = pairs[torch.randperm(len(pairs), generator=g)]
     noise = noise_distribution(torch.as_tensor(split.train_counts()))
-    model = SkipGram(split.n_items, dim)
+    model = SkipGram(SkipGramConfig(split.n_items, dim))
     steps = max(1, len(pairs) // batch_size)
 
     def get_batch(step):

@@ -31,6 +31,7 @@ from course_lib.pretraining import (
     predict_logits,
     pretraining_corpus,
 )
+from course_lib.widgets import InputError
 
 HF = pytest.importorskip("tokenizers")
 

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import recsys as R
-from .exercises import Hint, exercise
 from ..widgets import HTML, InputError, Panel, closest_matches
+from .exercises import Hint, exercise
 
 
 # ----------------------------------------------------------------------------------------------
