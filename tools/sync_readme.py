@@ -113,6 +113,14 @@ def course_map(rows: list[dict]) -> str:
             f"mode as listed (3 min unless stated), fast mode {FAST_LIMIT_S} s, {MEMORY_LIMIT_MB / 1024:.1f} GB"
             + (f"; 1 CPU (Binder-sized) {ONE_CPU_LIMIT_S // 60} min." if one_cpu else "."),
         ]
+        other = sorted({x["notebook"].removesuffix(".ipynb")[:2] for x in rows if x["threads"] != r["threads"]})
+        if other:
+            lines += [
+                "",
+                f"Notebooks {', '.join(other)}: full mode measured with a different number of threads "
+                f"({', '.join(sorted({x['threads'] for x in rows if x['threads'] != r['threads']}))}), "
+                "as the `threads` column of `docs/notebook_budget.csv` says.",
+            ]
         if any(loaded(x) for x in rows):
             lines += [
                 "",
