@@ -43,9 +43,9 @@ def _fake_results() -> dict:
             "formats": {"val bits/char": ".3f"},
         },
         "05.models": {
-            "columns": ["model", "sliding, bits/char"],
+            "columns": ["model", "val bits/char"],
             "rows": [["6-gram Kneser–Ney", 2.0], ["GPT shipped", 1.7], ["LSTM shipped", 1.9]],
-            "formats": {"sliding, bits/char": ".3f"},
+            "formats": {"val bits/char": ".3f"},
         },
         "03.bootstrap_low": {"value": -0.01, "fmt": "+.3f"},
         "03.bootstrap_high": {"value": 0.04, "fmt": "+.3f"},
@@ -210,10 +210,10 @@ def test_recorded_refuses_unlisted_keys_and_marks_missing_ones():
 
 def test_recorded_cell_picks_exactly_one_row():
     fake = _fake_results()
-    assert lab.recorded_cell("05.models", {"model": "GPT shipped"}, "sliding, bits/char", fake).value == 1.7
-    assert lab.recorded_cell("05.models", {"model": "nobody"}, "sliding, bits/char", fake).missing
+    assert lab.recorded_cell("05.models", {"model": "GPT shipped"}, "val bits/char", fake).value == 1.7
+    assert lab.recorded_cell("05.models", {"model": "nobody"}, "val bits/char", fake).missing
     assert lab.recorded_cell("05.models", {"model": "GPT shipped"}, "no such column", fake).missing
-    assert lab.recorded_cell("05.models", {"model": "GPT shipped"}, "sliding, bits/char", {}).missing
+    assert lab.recorded_cell("05.models", {"model": "GPT shipped"}, "val bits/char", {}).missing
     assert "05.models" not in lab.missing_results(fake)
 
 

@@ -83,8 +83,8 @@ RESULT_CELLS: tuple[tuple[str, tuple[tuple[str, object], ...], str], ...] = (
     ("01.orders", (("n", 0),), "val bits/char"),
     ("01.orders", (("n", 1),), "val bits/char"),
     ("01.orders", (("n", 2),), "val bits/char"),
-    ("05.models", (("model", "LSTM shipped"),), "sliding, bits/char"),
-    ("05.models", (("model", "GPT shipped"),), "sliding, bits/char"),
+    ("05.models", (("model", "LSTM shipped"),), "val bits/char"),
+    ("05.models", (("model", "GPT shipped"),), "val bits/char"),
 )
 
 #: The faithful PyTorch port of §5.2's Keras model and of the loss it compiles with (course_lib.article_program).
@@ -271,8 +271,8 @@ def bullet(topic: str, needed: list[Recorded], write) -> str:
 def _faq_9_1(res: dict) -> str:
     chars = recorded("00.shakespeare_chars", res)
     kn, mlp = recorded("01.baseline_bits", res), recorded("01.mlp_val_bits", res)
-    lstm = recorded_cell("05.models", {"model": "LSTM shipped"}, "sliding, bits/char", res)
-    gpt = recorded_cell("05.models", {"model": "GPT shipped"}, "sliding, bits/char", res)
+    lstm = recorded_cell("05.models", {"model": "LSTM shipped"}, "val bits/char", res)
+    gpt = recorded_cell("05.models", {"model": "GPT shipped"}, "val bits/char", res)
     text = "Tiny Shakespeare" + ("" if chars.missing else f", {chars} characters")
     return "\n".join([
         "**Right in outline, silent on the one idea.** A language model is a probability distribution over the next "
@@ -435,8 +435,8 @@ def loss_ladder(results: dict | None = None) -> pd.DataFrame:
     wanted += [
         (kn_name, "01", recorded("01.baseline_bits", results)),
         ("MLP language model", "01", recorded("01.mlp_val_bits", results)),
-        ("LSTM (shipped)", "05", recorded_cell("05.models", {"model": "LSTM shipped"}, "sliding, bits/char", results)),
-        ("GPT (shipped)", "05", recorded_cell("05.models", {"model": "GPT shipped"}, "sliding, bits/char", results)),
+        ("LSTM (shipped)", "05", recorded_cell("05.models", {"model": "LSTM shipped"}, "val bits/char", results)),
+        ("GPT (shipped)", "05", recorded_cell("05.models", {"model": "GPT shipped"}, "val bits/char", results)),
     ]
     return pd.DataFrame(
         [{"model": m, "notebook": nb, "bits/char": r.value} for m, nb, r in wanted if not r.missing],
