@@ -52,14 +52,7 @@ def code_names(path: Path) -> set[str]:
         if cell["cell_type"] != "code":
             continue
         src = "".join(cell["source"])
-        src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
-        for node in ast.walk(ast.parse(src)):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Attribute):
-                names.add(node.attr)
-            elif isinstance(node, ast.alias):
-                names.add(node.name.split(".")[-1])
+        _names_in("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines()), names)
     return names
 
 

@@ -11,7 +11,6 @@ them are not recorded yet.
 
 from __future__ import annotations
 
-import ast
 import html as _html
 from dataclasses import dataclass, field
 
@@ -541,17 +540,9 @@ def program_sizes() -> dict[str, int | float]:
 
     Defined in: notebooks/13_review.ipynb
     """
-    out: dict[str, int | float] = {}
-    for node in ast.parse(PROGRAM).body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, (int, float))
-        ):
-            out[node.targets[0].id] = node.value.value
-    return out
+    from ..article_program import HYPERPARAMETERS
+
+    return dict(HYPERPARAMETERS)
 
 
 def program_excerpt(first: str = "vocab_size =", last: str = "model.compile(") -> str:
