@@ -9,9 +9,17 @@ errata point at its notebooks.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
-from .config import NOTEBOOKS_DIR
+from .config import NOTEBOOKS_DIR, ROOT
+
+#: Measured run times, written by ``tools/measure_notebooks.py`` (one row per notebook and mode).
+BUDGET_CSV = ROOT / "docs" / "notebook_budget.csv"
+#: The limits every notebook is measured against (full mode's own limit is ``Notebook.budget_full_s``).
+MEMORY_LIMIT_MB = 1536
+FAST_LIMIT_S = 60
+ONE_CPU_LIMIT_S = 360  # full mode on one CPU, as on Binder
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class Notebook:
     stem: str
     sections: str
     builds: str
-    budget_full_s: int = 180  # full mode on 2 cores
+    budget_full_s: int = 180  # full mode on 2 cores; 300 for notebooks that train several models
 
     @property
     def path(self):
@@ -55,6 +63,7 @@ COURSE: tuple[Notebook, ...] = (
         "04_attention",
         "§2.3 注意力机制, §7.3",
         "attention, multi-head, the Transformer's parts, a GPT, the KV cache",
+        budget_full_s=300,  # eleven models (four ablations, the GPT, two contexts, four position schemes)
     ),
     Notebook(
         "05_text_generation",
@@ -208,3 +217,51 @@ def course_table():
             for nb in COURSE
         ]
     )
+
+
+def measured_times(stem_or_number: str | int) -> dict[str, dict]:
+    """This notebook's measured rows of ``docs/notebook_budget.csv``, by mode (``"full"``, ``"fast"``, ``"full-1cpu"``).
+
+    Each row holds ``wall_s``, ``peak_mb``, ``threads``, ``cpus``, ``date`` and ``load`` as written by
+    ``tools/measure_notebooks.py``; a mode never measured is absent.
+
+    Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/course.py
+    """
+    nb = notebook(stem_or_number)
+    if not BUDGET_CSV.exists():
+        return {}
+    with open(BUDGET_CSV, newline="", encoding="utf-8") as f:
+        return {r["mode"]: r for r in csv.DictReader(f) if r["notebook"] == f"{nb.stem}.ipynb"}
+
+
+def binder_advice(stem_or_number: str | int) -> str:
+    """A line of Markdown for the top of a notebook: its measured run times, and what to do on one CPU.
+
+    When full mode took longer than :data:`ONE_CPU_LIMIT_S` on one CPU (a Binder-sized machine), it says
+    so and tells a Binder learner to switch to fast mode; the README's course map counts a notebook that
+    shows this line as within the 1-CPU limit.
+
+    Defined in: notebooks/00_start_here.ipynb
+    """
+    nb = notebook(stem_or_number)
+    rows = measured_times(nb.stem)
+    if not rows:
+        return f"*`{nb.stem}` has not been measured yet (`python tools/measure_notebooks.py`).*"
+    parts = []
+    if "full" in rows:
+        n = int(rows["full"]["threads"])
+        parts.append(f"full mode {float(rows['full']['wall_s']) / 60:.1f} min on {n} thread{'s' if n > 1 else ''}")
+    if "full-1cpu" in rows:
+        parts.append(f"{float(rows['full-1cpu']['wall_s']) / 60:.1f} min on one CPU")
+    if "fast" in rows:
+        parts.append(f"fast mode {float(rows['fast']['wall_s']):.0f} s")
+    line = "**Run time** (measured, `docs/notebook_budget.csv`): " + ", ".join(parts) + "."
+    one = rows.get("full-1cpu")
+    if one is not None and float(one["wall_s"]) > ONE_CPU_LIMIT_S:
+        line += (
+            f" **On Binder or any one-CPU machine, use fast mode**: full mode takes longer than "
+            f"{ONE_CPU_LIMIT_S // 60} minutes there. Put `%env COURSE_FAST=1` in a cell at the top, restart the "
+            "kernel and run all."
+        )
+    return line

@@ -37,6 +37,9 @@ from .data import _relative_to_data, read_checksums, sha256_file
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
 from .nn_utils import count_parameters, eval_mode  # noqa: F401  (count_parameters: re-exported)
 
+#: Below this many parameters :func:`train` uses one thread (see its docstring).
+SMALL_MODEL_PARAMS = 100_000
+
 LossFn = Callable[[nn.Module, Any], "torch.Tensor | Mapping[str, torch.Tensor]"]
 
 
@@ -82,8 +85,53 @@ def train(
     metrics (NaN on rows without an evaluation). A NaN or infinite loss stops training with an
     error that says at which step.
 
+    Models with fewer than :data:`SMALL_MODEL_PARAMS` parameters train on one thread (restored
+    afterwards): their operations are too small for a second thread to pay off, and on a busy
+    machine threads waiting for each other made notebook 06's 9,000-parameter VAE 7× slower.
+
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    threads = torch.get_num_threads()
+    one_thread = threads > 1 and isinstance(model, nn.Module) and count_parameters(model) < SMALL_MODEL_PARAMS
+    if one_thread:
+        torch.set_num_threads(1)
+    try:
+        return _train(
+            model,
+            get_batch,
+            loss_fn,
+            optimizer,
+            steps,
+            eval_every=eval_every,
+            eval_fn=eval_fn,
+            lr_schedule=lr_schedule,
+            grad_clip=grad_clip,
+            log_every=log_every,
+            max_seconds=max_seconds,
+            progress=progress,
+            desc=desc,
+        )
+    finally:
+        if one_thread:
+            torch.set_num_threads(threads)
+
+
+def _train(
+    model: nn.Module,
+    get_batch: Callable[[int], Any],
+    loss_fn: LossFn | Sequence[LossFn],
+    optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
+    steps: int,
+    *,
+    eval_every: int | None = None,
+    eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+    grad_clip: float | None = None,
+    log_every: int = 10,
+    max_seconds: float | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> pd.DataFrame:
     loss_fns, optimizers, steps = _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds)
     names = [getattr(f, "__name__", f"loss{i}") for i, f in enumerate(loss_fns)]
     prefixes = (

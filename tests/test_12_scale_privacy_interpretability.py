@@ -437,3 +437,31 @@ def test_shipped_checkpoints_load_verified(name):
     else:
         assert {0, 1, 10, 100} <= {c["insertions"] for c in extra["canaries"]}
         assert any(info["dp"] for info in extra["models"].values())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
+def test_subprocess_timeout_stops_torchruns_workers_too(tmp_path):
+    # torchrun killed alone leaves its workers waiting for their peer forever: _run stops the whole group
+    import os
+    import time
+
+    from course_lib.labs import scale as lab_scale
+
+    pid_file = tmp_path / "worker.pid"
+    worker = "import time; time.sleep(120)"
+    parent = (
+        f"import subprocess, sys, time; w = subprocess.Popen([sys.executable, '-c', {worker!r}]); "
+        f"open({str(pid_file)!r}, 'w').write(str(w.pid)); time.sleep(120)"
+    )
+    with pytest.raises(RuntimeError, match="did not finish within 2 s; it and its workers were stopped"):
+        lab_scale._run([sys.executable, "-c", parent], timeout=2)
+    pid = int(pid_file.read_text())
+    deadline = time.time() + 10
+    alive = True
+    while alive and time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        except ProcessLookupError:
+            alive = False
+    assert not alive, "the worker outlived the timeout"

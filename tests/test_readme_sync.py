@@ -77,3 +77,48 @@ def test_record_refuses_bad_keys_values_and_formats():
         results.record("04.obj", object())
     with pytest.raises(ValueError):
         results.record("04.fmt", 1.0, fmt="q")
+
+
+def _budget_csv(path, rows):
+    cols = ["notebook", "mode", "wall_s", "peak_mb", "threads", "cpus", "machine", "date", "load", "cpu_s"]
+    lines = [",".join(cols)] + [",".join(str(r.get(c, "")) for c in cols) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_binder_advice_says_fast_mode_only_when_one_cpu_is_too_slow(tmp_path, monkeypatch):
+    from course_lib import course
+
+    csv_path = tmp_path / "budget.csv"
+    monkeypatch.setattr(course, "BUDGET_CSV", csv_path)
+    base = {"notebook": "05_text_generation.ipynb", "peak_mb": 900, "cpus": 2, "machine": "x86_64", "date": "d"}
+    _budget_csv(
+        csv_path,
+        [
+            {**base, "mode": "full", "wall_s": 250.0, "threads": 2},
+            {**base, "mode": "fast", "wall_s": 30.0, "threads": 2},
+            {**base, "mode": "full-1cpu", "wall_s": course.ONE_CPU_LIMIT_S + 1, "threads": 1},
+        ],
+    )
+    text = course.binder_advice(5)
+    assert "full mode 4.2 min on 2 threads" in text and "fast mode 30 s" in text
+    assert "use fast mode" in text and "%env COURSE_FAST=1" in text
+    _budget_csv(csv_path, [{**base, "mode": "full-1cpu", "wall_s": course.ONE_CPU_LIMIT_S - 1, "threads": 1}])
+    assert "use fast mode" not in course.binder_advice("05") and "on one CPU" in course.binder_advice("05")
+    assert "not been measured" in course.binder_advice("04")
+    with pytest.raises(KeyError, match="no notebook"):
+        course.binder_advice(99)
+
+
+def test_course_map_one_cpu_column_marks_contended_runs_by_cpu_share():
+    sync = _sync()
+    base = {"notebook": "13_review.ipynb", "peak_mb": "400", "cpus": "2", "machine": "x86_64", "date": "d"}
+    rows = [
+        {**base, "mode": "full", "wall_s": "10", "threads": "2", "load": "1.0"},
+        {**base, "mode": "fast", "wall_s": "7", "threads": "2", "load": "1.0"},
+        {**base, "mode": "full-1cpu", "wall_s": "100", "threads": "1", "load": "4.0", "cpu_s": "97"},
+    ]
+    table = sync.course_map(rows)
+    assert "| 1.7 min | yes |" in table  # the load of 4 does not mark a run that had 97% of its CPU
+    assert "different number of threads" not in table  # the 1-CPU column's one thread is not a note
+    rows[2]["cpu_s"] = "60"
+    assert "| 1.7 min * | yes |" in sync.course_map(rows)

@@ -289,10 +289,10 @@ class SequenceWarmup:
 #: The recipes compared in notebook 04 (shortened there) and in ``tools/context_ablation_04.py`` (full size):
 #: notebook 04's GPT recipe and notebook 05's (``char_lm.RECIPES["gpt"]``), each with the other's context.
 CONTEXT_RECIPES = {
-    "04": dict(context=SequenceWarmup(256, 1200), batch_tokens=1024, steps=1200, lr=3e-3, warmup=100, min_lr=3e-4),
-    "04, context 64": dict(context=64, batch_tokens=1024, steps=1200, lr=3e-3, warmup=100, min_lr=3e-4),
-    "05": dict(context=64, batch_tokens=768, steps=1600, lr=5e-3, warmup=50, min_lr=1e-4),
-    "05, context 256": dict(context=256, batch_tokens=768, steps=1600, lr=5e-3, warmup=50, min_lr=1e-4),
+    "04": dict(context=SequenceWarmup(256, 1000), batch_tokens=1024, steps=1000, lr=3e-3, warmup=100, min_lr=3e-4),
+    "04, context 64": dict(context=64, batch_tokens=1024, steps=1000, lr=3e-3, warmup=100, min_lr=3e-4),
+    "05": dict(context=64, batch_tokens=768, steps=800, lr=5e-3, warmup=50, min_lr=1e-4),
+    "05, context 256": dict(context=256, batch_tokens=768, steps=800, lr=5e-3, warmup=50, min_lr=1e-4),
 }
 
 

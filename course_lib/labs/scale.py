@@ -13,6 +13,7 @@ from __future__ import annotations
 import html as _html
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -130,7 +131,29 @@ def extrapolation_table(fit: PowerLawFit, fit_floor: PowerLawFit, params: list[f
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.pop("COURSE_THREADS", None)  # the script sets its threads from --threads
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    # a session of its own, so that a timeout stops torchrun's workers too (killing torchrun alone would leave
+    # them waiting forever for their peer)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        start_new_session=os.name == "posix",
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+        proc.communicate()
+        raise RuntimeError(
+            f"{' '.join(cmd)} did not finish within {timeout:g} s; it and its workers were stopped"
+        ) from None
+    out = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
     return out
@@ -291,6 +314,9 @@ def plot_exposure(frame: pd.DataFrame, space: int, unseen: float):
 # ----------------------------------------------------------------------------------------------
 # Probes and heads
 # ----------------------------------------------------------------------------------------------
+_PROBE_CHUNK = 64  # windows per forward pass in probe_study
+
+
 def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: int = 0) -> pd.DataFrame:
     """Probe accuracy by layer for every task of :data:`course_lib.probes.TASKS` and its control task.
 
@@ -303,20 +329,37 @@ def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: in
     T = model.config.block_size
     n_win = len(text) // T
     ids = torch.tensor(tokenizer.encode(text[: n_win * T])).view(n_win, T)
-    states = [h.reshape(-1, h.shape[-1]) for h in gpt_hidden_states(model, ids)]  # [(N, C)]
     types = ids.reshape(-1).numpy()
     labels = char_task_labels(text[: n_win * T])
     rng = np.random.default_rng(seed)
+    picks = {}
+    for task, y in labels.items():
+        valid = np.flatnonzero(y >= 0)
+        picks[task] = rng.choice(valid, size=min(len(valid), n_train + n_test), replace=False)
+    # keep the residual stream only at the sampled positions: the whole text's states for every layer would
+    # take n_layer + 1 copies of (N, C), and one forward pass over all windows its attention matrices too
+    needed = np.unique(np.concatenate(list(picks.values())))  # sorted positions in the flattened text
+    row_of = {int(p): i for i, p in enumerate(needed)}
+    states = None
+    for w0 in range(0, n_win, _PROBE_CHUNK):
+        hs = gpt_hidden_states(model, ids[w0 : w0 + _PROBE_CHUNK])  # n_layer + 1 of (b, T, C)
+        lo, hi = w0 * T, min(n_win, w0 + _PROBE_CHUNK) * T
+        here = needed[(needed >= lo) & (needed < hi)]
+        if states is None:
+            states = [torch.empty(len(needed), h.shape[-1]) for h in hs]  # [(n_needed, C)]
+        rows_here = [row_of[int(p)] for p in here]
+        for layer, h in enumerate(hs):
+            states[layer][rows_here] = h.reshape(-1, h.shape[-1])[here - lo]
     rows = []
     for task, y in labels.items():
         ctrl = control_labels(types, y, seed=seed)
-        valid = np.flatnonzero(y >= 0)
-        pick = rng.choice(valid, size=min(len(valid), n_train + n_test), replace=False)
-        tr, te = pick[:n_train], pick[n_train:]
+        pick = np.array([row_of[int(p)] for p in picks[task]])
+        tr, te = picks[task][:n_train], picks[task][n_train:]
+        r_tr, r_te = pick[:n_train], pick[n_train:]
         for kind, lab in (("property", y), ("control", ctrl)):
             yt = torch.as_tensor(lab)
             for layer, X in enumerate(states):
-                r = fit_linear_probe(X[tr], yt[tr], X[te], yt[te])
+                r = fit_linear_probe(X[r_tr], yt[tr], X[r_te], yt[te])
                 rows.append({"task": task, "labels": kind, "layer": layer, **r})
     return pd.DataFrame(rows)
 
