@@ -17,6 +17,7 @@ equal-length lists and each step applies them in order to the same batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -55,6 +56,25 @@ def _as_metrics(out, name: str) -> dict[str, torch.Tensor]:
     raise TypeError(f"{name} must return a scalar tensor or a dict with 'loss', got {type(out).__name__}")
 
 
+def _small_models_on_one_thread(fn):
+    """Run ``fn(model, ...)`` with one PyTorch thread when ``model`` has fewer than SMALL_MODEL_PARAMS parameters."""
+
+    @functools.wraps(fn)
+    def wrapper(model, *args, **kwargs):
+        threads = torch.get_num_threads()
+        one = threads > 1 and isinstance(model, nn.Module) and count_parameters(model) < SMALL_MODEL_PARAMS
+        if one:
+            torch.set_num_threads(1)
+        try:
+            return fn(model, *args, **kwargs)
+        finally:
+            if one:
+                torch.set_num_threads(threads)
+
+    return wrapper
+
+
+@_small_models_on_one_thread
 def train(
     model: nn.Module,
     get_batch: Callable[[int], Any],
@@ -87,51 +107,11 @@ def train(
 
     Models with fewer than :data:`SMALL_MODEL_PARAMS` parameters train on one thread (restored
     afterwards): their operations are too small for a second thread to pay off, and on a busy
-    machine threads waiting for each other made notebook 06's 9,000-parameter VAE 7× slower.
+    machine the threads wait for each other (``benchmarks/small_model_threads.py`` measures it on
+    notebook 06's 9,000-parameter VAE; the README shows the table).
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    threads = torch.get_num_threads()
-    one_thread = threads > 1 and isinstance(model, nn.Module) and count_parameters(model) < SMALL_MODEL_PARAMS
-    if one_thread:
-        torch.set_num_threads(1)
-    try:
-        return _train(
-            model,
-            get_batch,
-            loss_fn,
-            optimizer,
-            steps,
-            eval_every=eval_every,
-            eval_fn=eval_fn,
-            lr_schedule=lr_schedule,
-            grad_clip=grad_clip,
-            log_every=log_every,
-            max_seconds=max_seconds,
-            progress=progress,
-            desc=desc,
-        )
-    finally:
-        if one_thread:
-            torch.set_num_threads(threads)
-
-
-def _train(
-    model: nn.Module,
-    get_batch: Callable[[int], Any],
-    loss_fn: LossFn | Sequence[LossFn],
-    optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer],
-    steps: int,
-    *,
-    eval_every: int | None = None,
-    eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
-    lr_schedule: Callable[[int], float] | None = None,
-    grad_clip: float | None = None,
-    log_every: int = 10,
-    max_seconds: float | None = None,
-    progress: bool = True,
-    desc: str = "training",
-) -> pd.DataFrame:
     loss_fns, optimizers, steps = _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds)
     names = [getattr(f, "__name__", f"loss{i}") for i, f in enumerate(loss_fns)]
     prefixes = (
