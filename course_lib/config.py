@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checks import check_int
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
@@ -102,6 +104,8 @@ def configure_threads(n: int | None = None) -> int:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    if n is not None:
+        n = check_int(n, "n", min=1)
     if n is None:
         env = os.environ.get("COURSE_THREADS", "").strip()
         if env:

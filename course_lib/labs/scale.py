@@ -25,6 +25,7 @@ import seaborn as sns
 import torch
 
 from ..attribution import captum_token_attributions, integrated_gradients
+from ..checks import check_seed
 from ..config import ROOT
 from ..distributed import ddp_matches_single_process, single_process_step
 from ..probes import char_task_labels, control_labels, fit_linear_probe, gpt_hidden_states
@@ -306,7 +307,7 @@ def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: in
     states = [h.reshape(-1, h.shape[-1]) for h in gpt_hidden_states(model, ids)]  # [(N, C)]
     types = ids.reshape(-1).numpy()
     labels = char_task_labels(text[: n_win * T])
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     rows = []
     for task, y in labels.items():
         ctrl = control_labels(types, y, seed=seed)
