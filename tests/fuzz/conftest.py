@@ -1,6 +1,7 @@
 """Hypothesis profiles of the fuzzing suite and its sandbox (a temporary working folder, a memory cap).
 
-``HYPOTHESIS_PROFILE`` picks the profile; without it, ``CI=true`` picks "ci" and anything else "quick".
+``HYPOTHESIS_PROFILE`` picks the profile (fuzzlib.FUZZ_SETTINGS); without it, ``CI=true`` picks "ci" and
+anything else "quick".
 Both are deterministic (``derandomize=True``) and keep no example database, so CI cannot flake and
 nothing is written into the repository.
 """
@@ -20,8 +21,8 @@ _COMMON = dict(
 )
 settings.register_profile("quick", max_examples=5, **_COMMON)
 settings.register_profile("ci", max_examples=25, **_COMMON)
-_default = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "quick"
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+# Not loaded globally (that would change other test files' hypothesis settings in the same worker):
+# the fuzz tests apply fuzzlib.FUZZ_SETTINGS, the profile picked here.
 
 MEMORY_CAP = 8 * 2**30  # a huge size must fail fast, not swap the machine
 

@@ -20,6 +20,7 @@ import importlib
 import inspect
 import math
 import numbers
+import os
 import pkgutil
 import signal
 import typing
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import torch
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import course_lib
@@ -47,6 +49,12 @@ def public_items() -> dict[str, object]:
             if getattr(obj, "__module__", None) == mod.__name__:
                 out[f"{mod.__name__}.{name}"] = obj
     return out
+
+
+def fuzz_settings() -> settings:
+    """The profile registered in tests/fuzz/conftest.py: HYPOTHESIS_PROFILE, else "ci" when CI is set, else "quick"."""
+    default = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "quick"
+    return settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
 
 # --------------------------------------------------------------------------------------- bad values

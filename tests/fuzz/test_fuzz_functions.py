@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 matplotlib.use("agg")
 
 from driver import call_strategy  # noqa: E402
-from fuzzlib import check_call, close_figures, public_items  # noqa: E402
+from fuzzlib import check_call, close_figures, fuzz_settings, public_items  # noqa: E402
 from registry import EXEMPT, KNOWN_FINDINGS, NOT_YET, VALIDATION_ONLY  # noqa: E402
 
 os.environ.setdefault("COURSE_FAST", "1")
@@ -39,6 +39,7 @@ def one_thread():
 def test_fuzz(key):
     obj = ITEMS[key]
 
+    @fuzz_settings()
     @given(st.data())
     def run(data):
         kwargs, mutated = data.draw(call_strategy(key, obj), label="call")
@@ -59,7 +60,7 @@ def test_valid_call_returns(key):
     than argument checking). Items whose every call is refused are listed in registry.VALIDATION_ONLY."""
     obj = ITEMS[key]
 
-    @settings(max_examples=3)
+    @settings(fuzz_settings(), max_examples=3)
     @given(st.data())
     def run(data):
         kwargs, _ = data.draw(call_strategy(key, obj, mutate=False), label="call")
