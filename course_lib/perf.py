@@ -28,7 +28,7 @@ def matmul_peak_flops(threads: int | None = None, n: int = 1024, repeats: int = 
     Defined in: notebooks/05_text_generation.ipynb
     """
     if threads is not None:
-        torch.set_num_threads(check_int(threads, "threads", min=1))
+        torch.set_num_threads(check_int(threads, "threads", min=1, max=256))
     check_int(n, "n", min=16, max=8192)
     a, b = torch.randn(n, n), torch.randn(n, n)
     for _ in range(2):
