@@ -25,8 +25,10 @@ EXEMPT: dict[str, str] = {
     "course_lib.article_program.run_program": "runs the article's printed §5.2 program, which by design raises whatever it raises (notebook 05 shows its NameError): its errors cannot be told from bugs",
 }
 
-#: 59 items: fuzzing found a raw exception that is not fixed yet (left out of the CI run).
+#: 61 items: fuzzing found a raw exception that is not fixed yet (left out of the CI run).
 KNOWN_FINDINGS: dict[str, str] = {
+    "course_lib.attention.MultiHeadAttention": "raw RuntimeError: Boolean value of Tensor with no values is ambiguous (bias=tensor([]))",
+    "course_lib.ngram.ngram_sample_text": "raw TypeError: '<' not supported between instances of 'str' and 'int' (models=[1, 'a'])",
     "course_lib.attention.MLP": "raw RuntimeError: Boolean value of Tensor with no values is ambiguous (bias=tensor([]))",
     "course_lib.data.read_checksums": "raw IsADirectoryError: Is a directory: '.' (sums_file='')",
     "course_lib.embeddings.WordVectors": "raw TypeError: object of type 'NoneType' has no len() (words=None)",
@@ -371,7 +373,7 @@ NOT_YET: dict[str, str] = {
     "course_lib.widgets.Panel": "no valid call in pool.py yet (needs controls, render)",
 }
 
-#: 34 fuzzed items whose baseline call from pool.py is refused (only their argument checks are fuzzed).
+#: 31 fuzzed items whose baseline call from pool.py is refused (only their argument checks are fuzzed).
 VALIDATION_ONLY: dict[str, str] = {
     "course_lib.attention.apply_rotary": "every valid call drawn is refused: x must have 4 dimensions, got shape (8, 2)",
     "course_lib.attention.entropy": "every valid call drawn is refused: dim must be an integer with -3 ≤ dim ≤ 2, got 3",
@@ -394,7 +396,6 @@ VALIDATION_ONLY: dict[str, str] = {
     "course_lib.labs.vae.shuffled_pair_check": "every valid call drawn is refused: 'man' and 'woman' must contain the same words in a different order",
     "course_lib.losses.article_encoder_loss": "every valid call drawn is refused: expected x (B, D) and z (B, d), got (8, 2) and (3, 2)",
     "course_lib.movielens.title_words": "every valid call drawn is refused: title must be a string, got NoneType",
-    "course_lib.ngram.ngram_sample_text": "every valid call drawn is refused: No model of order 1; choose one of ['tiny'].",
     "course_lib.perf.matmul_peak_flops": "every valid call drawn is refused: n must be an integer with 16 ≤ n ≤ 8192, got 1",
     "course_lib.pretraining.accuracy": "every valid call drawn is refused: logits must have 1 dimensions, got shape (2, 10)",
     "course_lib.pretraining.mlm_cross_entropy": "every valid call drawn is refused: logits must have 3 dimensions, got shape (2, 10)",
