@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .article import PROGRAM
-from .checks import check_choice, check_int
+from .checks import check_choice, check_float, check_int, check_seed, check_tensor, check_text
 from .errors import ArgumentError, ArgumentTypeError
 from .nn_utils import eval_mode
 from .train import train
@@ -110,7 +110,7 @@ class Input(_Symbol):
     """
 
     def __init__(self, shape=(None,)):
-        if tuple(shape) != (None,):
+        if not isinstance(shape, (tuple, list)) or tuple(shape) != (None,):
             raise ArgumentError(f"the port supports Input(shape=(None,)) (sequences of ids), got shape={shape}")
         super().__init__([], None)
 
@@ -215,7 +215,7 @@ class Adam:
     """
 
     def __init__(self, learning_rate: float = 0.001):
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check_float(learning_rate, "learning_rate", min=0.0, min_open=True)
 
     def bind(self, parameters) -> torch.optim.Adam:
         return torch.optim.Adam(parameters, lr=self.learning_rate, betas=(0.9, 0.999), eps=1e-7)
@@ -298,7 +298,7 @@ class Model(nn.Module):
             raise ArgumentError(f"x and y must hold the same number of examples (> 0), got {len(x)} and {len(y)}")
         batch_size, epochs = check_int(batch_size, "batch_size", min=1), check_int(epochs, "epochs", min=1)
         per_epoch = math.ceil(len(x) / batch_size)
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(check_seed(seed))
         order = torch.cat([torch.randperm(len(x), generator=generator) for _ in range(epochs)])  # shuffled epochs
 
         def get_batch(step):
@@ -383,7 +383,12 @@ def article_function(numpy: bool = True, source: str = GENERATE_TEXT):
     Defined in: notebooks/05_text_generation.ipynb
     """
     namespace = {"np": np} if numpy else {}
-    exec(compile(source, "article §5.2", "exec"), namespace)  # a constant string: the article's function
+    check_text(source, "source", max_len=100_000)
+    try:
+        code = compile(source, "article §5.2", "exec")
+    except (SyntaxError, ValueError) as e:
+        raise ArgumentError(f"source is not valid Python: {e}") from None
+    exec(code, namespace)  # a constant string: the article's function
     return namespace["generate_text"]
 
 
@@ -510,7 +515,13 @@ def loop_period(ids, min_repeats: int = 3, max_period: int = 200) -> int | None:
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    seq = [int(i) for i in (ids.tolist() if isinstance(ids, torch.Tensor) else ids)]
+    if isinstance(ids, torch.Tensor):
+        check_tensor(ids, "ids", dim=1, dtype="integer")
+    elif not isinstance(ids, (list, tuple)):
+        raise ArgumentTypeError(f"ids must be a list or 1-D tensor of token ids, got {type(ids).__name__}")
+    min_repeats = check_int(min_repeats, "min_repeats", min=1)
+    max_period = check_int(max_period, "max_period", min=1)
+    seq = [check_int(i, "each id") for i in (ids.tolist() if isinstance(ids, torch.Tensor) else ids)]
     for p in range(1, min(max_period, len(seq) // min_repeats) + 1):
         tail = seq[-p * min_repeats :]
         if all(tail[i] == tail[i % p] for i in range(len(tail))):
@@ -526,7 +537,7 @@ def distinct_n(text: str, n: int = 2) -> float:
     Defined in: notebooks/05_text_generation.ipynb
     """
     n = check_int(n, "n", min=1)
-    words = text.split()
+    words = check_text(text, "text").split()
     grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     if not grams:
         raise ArgumentError(f"the text has fewer than {n} words")

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_float, check_int, check_mask, check_probability, check_tensor
+from .checks import MAX_WIDTH, check_float, check_int, check_mask, check_probability, check_seed, check_tensor
 from .errors import ArgumentError, ArgumentTypeError
 
 if TYPE_CHECKING:  # for annotations only: importing the GPT must not load pandas
@@ -136,7 +136,14 @@ def padding_mask(lengths: Sequence[int] | torch.Tensor, T: int) -> torch.Tensor:
 
     Defined in: notebooks/04_attention.ipynb
     """
-    lengths = torch.as_tensor(lengths)
+    T = check_int(T, "T", min=0, max=1_000_000)
+    if isinstance(lengths, torch.Tensor):
+        check_tensor(lengths, "lengths", dim=1, dtype="integer")
+    elif isinstance(lengths, (str, bytes)) or not isinstance(lengths, Sequence):
+        raise ArgumentTypeError(f"lengths must be a list or 1-D tensor of integers, got {type(lengths).__name__}")
+    else:
+        lengths = [check_int(n, "each length", min=0) for n in lengths]
+    lengths = torch.as_tensor(lengths, dtype=torch.long)
     if lengths.dim() != 1 or (lengths < 0).any() or (lengths > T).any():
         raise ArgumentError(f"lengths must be a 1-D list of integers in 0..{T}, got {lengths.tolist()}")
     return (torch.arange(T)[None, :] < lengths[:, None])[:, None, :]  # (B, 1, T)
@@ -150,6 +157,8 @@ def entropy(weights: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     Defined in: notebooks/04_attention.ipynb
     """
+    check_tensor(weights, "weights", dtype="float")
+    dim = check_int(dim, "dim", min=-max(weights.dim(), 1), max=max(weights.dim(), 1) - 1)
     return -(weights * torch.log(weights.clamp_min(1e-30))).sum(dim)
 
 
@@ -161,7 +170,7 @@ def softmax_jacobian_norm(weights: torch.Tensor) -> torch.Tensor:
 
     Defined in: notebooks/04_attention.ipynb
     """
-    p = weights
+    p = check_tensor(weights, "weights", dtype="float")
     # ||diag(p) - p pᵀ||² = Σ_i p_i² − 2 Σ_i p_i³ + (Σ_i p_i²)²
     s2 = (p * p).sum(-1)
     return (s2 - 2 * (p**3).sum(-1) + s2 * s2).clamp_min(0).sqrt()
@@ -178,6 +187,12 @@ def softmax_saturation(
 
     Defined in: notebooks/04_attention.ipynb
     """
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence):
+        raise ArgumentTypeError(f"dims must be a list of integers, got {type(dims).__name__}")
+    dims = [check_int(d, "each of dims", min=1, max=100_000) for d in dims]
+    n_keys = check_int(n_keys, "n_keys", min=1, max=100_000)
+    n_queries = check_int(n_queries, "n_queries", min=1, max=100_000)
+    seed = check_seed(seed)
     import pandas as pd  # only here: importing the GPT must not load pandas
 
     if not dims or any(int(d) < 1 for d in dims):
@@ -213,8 +228,9 @@ def sinusoidal_positions(T: int, n_embd: int, base: float = 10000.0) -> torch.Te
 
     Defined in: notebooks/04_attention.ipynb
     """
-    check_int(T, "T", min=0)
-    check_int(n_embd, "n_embd", min=2)
+    check_int(T, "T", min=0, max=1_000_000)
+    check_int(n_embd, "n_embd", min=2, max=1_000_000)
+    base = check_float(base, "base", min=0.0, min_open=True)
     if n_embd % 2:
         raise ArgumentError(f"n_embd must be even for sine/cosine pairs, got {n_embd}")
     pos = torch.arange(T, dtype=torch.float32)[:, None]  # (T, 1)
@@ -249,7 +265,7 @@ class SinusoidalPositionalEncoding(_Positions):
 
     def __init__(self, max_len: int, n_embd: int):
         super().__init__()
-        self.max_len, self.n_embd = int(max_len), int(n_embd)
+        self.max_len, self.n_embd = check_int(max_len, "max_len", min=1), check_int(n_embd, "n_embd", min=1)
         self.register_buffer("pe", sinusoidal_positions(self.max_len, self.n_embd), persistent=False)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
@@ -265,7 +281,8 @@ class LearnedPositionalEncoding(_Positions):
 
     def __init__(self, max_len: int, n_embd: int, init_std: float = 0.02):
         super().__init__()
-        self.max_len, self.n_embd = int(max_len), int(n_embd)
+        self.max_len, self.n_embd = check_int(max_len, "max_len", min=1), check_int(n_embd, "n_embd", min=1)
+        init_std = check_float(init_std, "init_std", min=0.0)
         self.weight = nn.Parameter(torch.randn(self.max_len, self.n_embd) * init_std)  # (T_max, C)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
@@ -283,6 +300,9 @@ def apply_rotary(x: torch.Tensor, offset: int = 0, base: float = 10000.0) -> tor
 
     Defined in: notebooks/04_attention.ipynb
     """
+    check_tensor(x, "x", dim=4, dtype="float")
+    offset = check_int(offset, "offset", min=0)
+    base = check_float(base, "base", min=0.0, min_open=True)
     B, H, T, d = x.shape
     if d % 2:
         raise ArgumentError(f"RoPE rotates pairs of features: head_size must be even, got {d}")
@@ -334,8 +354,8 @@ class MultiHeadAttention(nn.Module):
         rope: bool = False,
     ):
         super().__init__()
-        check_int(n_embd, "n_embd", min=1)
-        check_int(n_head, "n_head", min=1)
+        check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
+        check_int(n_head, "n_head", min=1, max=MAX_WIDTH)
         if n_embd % n_head:
             raise ArgumentError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
         self.n_embd, self.n_head, self.head_size = n_embd, n_head, n_embd // n_head
@@ -429,6 +449,9 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_embd: int, mlp_ratio: int = 4, bias: bool = True, dropout: float = 0.0):
+        check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
+        check_int(mlp_ratio, "mlp_ratio", min=1, max=64)
+        check_probability(dropout, "dropout", allow_one=False)
         super().__init__()
         self.fc = nn.Linear(n_embd, mlp_ratio * n_embd, bias=bias)
         self.act = nn.GELU()
@@ -468,6 +491,8 @@ class TransformerBlock(nn.Module):
         residual: bool = True,
         rope: bool = False,
     ):
+        check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
+        check_int(n_head, "n_head", min=1, max=MAX_WIDTH)
         super().__init__()
         if norm not in NORMS:
             raise ArgumentError(f"norm must be one of {NORMS}, got {norm!r}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .checks import check_choice, check_int
+from .checks import check_choice, check_instance, check_int, check_text
 from .data import WordTokenizer, load_text
 from .errors import ArgumentError, DataFileError
 
@@ -55,7 +55,7 @@ def babi_words(sentence: str) -> list[str]:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
-    return _WORD.findall(sentence.lower())
+    return _WORD.findall(check_text(sentence, "sentence").lower())
 
 
 def parse_babi(text: str, name: str = "<text>") -> list[BabiQuestion]:
@@ -68,6 +68,8 @@ def parse_babi(text: str, name: str = "<text>") -> list[BabiQuestion]:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_text(text, "text")
+    check_text(name, "name")
     questions: list[BabiQuestion] = []
     story: list[str] = []
     ids: dict[int, int] = {}  # story line number → index into ``story``
@@ -137,6 +139,7 @@ def encode_words(tok: WordTokenizer, sentence: str) -> list[int]:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(tok, "tok", WordTokenizer)
     return [tok.stoi.get(wd, tok.unk_id) for wd in babi_words(sentence)]
 
 

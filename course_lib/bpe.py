@@ -31,9 +31,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import torch
+
 from .checks import check_int, check_text
 from .data import Tokenizer
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 
 #: GPT-2's pre-tokenization pattern, written for Python's ``re`` (which has no ``\p{L}``):
 #: ``[^\W\d_]`` is "a letter", ``\d`` a digit, ``(?:[^\s\w]|_)`` anything else that is not a space.
@@ -164,7 +166,10 @@ class BPETokenizer(Tokenizer):
     kind = "bpe"
 
     def __init__(self, merges: Iterable[Sequence[int]] = (), specials: Sequence[str] = ()):
-        merges = [tuple(int(x) for x in m) for m in merges]
+        for arg, value in (("merges", merges), ("specials", specials)):
+            if isinstance(value, (str, bytes, torch.Tensor)) or not isinstance(value, Iterable):
+                raise ArgumentTypeError(f"{arg} must be a list, got {type(value).__name__}")
+        merges = [tuple(check_int(x, "each merge id", min=0) for x in m) for m in merges]
         self.merges: list[tuple[int, int]] = []
         self.token_bytes: list[bytes] = [bytes([b]) for b in BYTE_ORDER]
         for i, m in enumerate(merges):

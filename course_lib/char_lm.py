@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from .checks import check_seed
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
 from .errors import ArgumentError
@@ -133,8 +134,8 @@ def train_char_lm(
     if steps is not None:
         recipe["steps"] = int(steps)
     tok, train_ids, val_ids = data if data is not None else shakespeare_char_data()
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = build_model(kind, tok.vocab_size, recipe["block_size"], **recipe["model"])
     opt = make_adamw(model, lr=recipe["lr"], weight_decay=recipe["weight_decay"])
     B, T = recipe["batch_size"], recipe["block_size"]

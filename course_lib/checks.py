@@ -19,11 +19,13 @@ import numbers
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import ArgumentError, ArgumentTypeError, InputError
 
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit integer
+MAX_WIDTH = 1 << 16  # layer widths above this are refused: the weights would not fit in memory
 
 
 def _shown(value, limit: int = 60) -> str:
@@ -113,6 +115,29 @@ def check_text(value, name: str, *, max_len: int | None = None) -> str:
     if max_len is not None and len(value) > max_len:
         raise ArgumentError(f"{name} is {len(value):,} characters long; the limit is {max_len:,}")
     return value
+
+
+def check_instance(value, name: str, types: type | tuple[type, ...], what: str | None = None):
+    """An instance of ``types`` (a model, a config, a tokenizer ...); ``what`` names the expected kind.
+
+    Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/nn_utils.py
+    """
+    if not isinstance(value, types):
+        want = what or " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise ArgumentTypeError(f"{name} must be a {want}, got {_shown(value)} ({type(value).__name__})")
+    return value
+
+
+def check_flag(value, name: str) -> bool:
+    """A yes/no switch: ``True`` or ``False`` (NumPy bools accepted; numbers, strings and tensors refused).
+
+    Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/references.py
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{name} must be True or False, got {_shown(value)} ({type(value).__name__})")
+    return bool(value)
 
 
 _DTYPES = {
@@ -227,4 +252,6 @@ def closest_matches(word: str, vocabulary, n: int = 5) -> list[str]:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    check_text(word, "word")
+    check_int(n, "n", min=1)
     return difflib.get_close_matches(word, list(vocabulary), n=n, cutoff=0.7)

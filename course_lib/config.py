@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checks import check_int
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
@@ -95,6 +97,9 @@ def available_cpus() -> int:
     return max(1, n)
 
 
+MAX_THREADS = 256  # more threads than this are refused (they would crash PyTorch's thread pool)
+
+
 def configure_threads(n: int | None = None) -> int:
     """Set PyTorch's intra-op threads to ``n`` (default: ``COURSE_THREADS`` or :func:`available_cpus`).
 
@@ -102,6 +107,8 @@ def configure_threads(n: int | None = None) -> int:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    if n is not None:
+        n = check_int(n, "n", min=1, max=MAX_THREADS)
     if n is None:
         env = os.environ.get("COURSE_THREADS", "").strip()
         if env:

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import torch
 
-from .checks import check_int, check_tensor, check_text
+from .checks import check_int, check_path, check_tensor, check_text
 from .config import DATA_DIR, SHA256SUMS
 from .errors import ArgumentError, ArgumentTypeError, DataFileError  # noqa: F401  (DataFileError: re-exported)
 
@@ -31,6 +31,7 @@ def sha256_file(path: str | Path) -> str:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    path = check_path(path, "path")
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -43,7 +44,7 @@ def read_checksums(sums_file: str | Path = SHA256SUMS) -> dict[str, str]:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    sums_file = Path(sums_file)
+    sums_file = check_path(sums_file, "sums_file", must_exist=False)
     if not sums_file.exists():
         raise DataFileError(
             f"{sums_file} is missing: it lists the expected hash of every data file. "
@@ -81,7 +82,7 @@ def verify_file(path: str | Path) -> Path:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    p = Path(path)
+    p = check_path(path, "path", must_exist=False)
     if not p.is_absolute():
         p = DATA_DIR / p
     rel = _relative_to_data(p)
@@ -363,6 +364,9 @@ class WordTokenizer(Tokenizer):
     SPECIALS = (PAD, UNK, BOS, EOS)
 
     def __init__(self, words: Iterable[str], lower: bool = True):
+        if isinstance(words, (str, bytes)) or not isinstance(words, Iterable) or isinstance(words, torch.Tensor):
+            raise ArgumentTypeError(f"words must be a list of strings, got {type(words).__name__}")
+        words = [check_text(w, "each word") for w in words]
         itos = list(self.SPECIALS)
         seen = set(itos)
         for w in words:

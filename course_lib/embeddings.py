@@ -38,9 +38,19 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_seed, closest_matches, require_text
+from .checks import (
+    check_float,
+    check_instance,
+    check_int,
+    check_seed,
+    check_tensor,
+    check_text,
+    check_token_ids,
+    closest_matches,
+    require_text,
+)
 from .data import WordTokenizer, load_text, word_split
-from .errors import ArgumentError, InputError
+from .errors import ArgumentError, ArgumentTypeError, InputError
 from .models.skipgram import SkipGram, SkipGramConfig, skipgram_loss  # noqa: F401  (skipgram_loss: the lesson's loss)
 
 GLOVE_FILE = "glove_6B_50d_10k/glove.6B.50d.10k.txt"
@@ -59,7 +69,11 @@ class WordVectors:
     """
 
     def __init__(self, words: Sequence[str], vectors, name: str = ""):
-        vec = torch.as_tensor(np.asarray(vectors) if not isinstance(vectors, torch.Tensor) else vectors.detach())
+        if not isinstance(vectors, torch.Tensor):
+            vectors = np.asarray(vectors)
+            if not np.issubdtype(vectors.dtype, np.number):
+                raise ArgumentTypeError(f"vectors must be a (V, D) matrix of numbers, got dtype {vectors.dtype}")
+        vec = torch.as_tensor(vectors.detach() if isinstance(vectors, torch.Tensor) else vectors)
         vec = vec.to(torch.float32).cpu()
         if vec.dim() != 2:
             raise ArgumentError(f"vectors must be a (V, D) matrix, got shape {tuple(vec.shape)}")
@@ -140,6 +154,8 @@ def parse_glove(text: str, name: str = "GloVe") -> WordVectors:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_text(text, "text")
+    check_text(name, "name")
     lines = [ln for ln in text.split("\n") if ln.strip()]
     if not lines:
         raise ArgumentError("no vectors found: the GloVe text is empty")
@@ -166,6 +182,7 @@ def format_glove(wv: WordVectors) -> str:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_instance(wv, "wv", WordVectors)
     bad = [w for w in wv.words if not w or " " in w or "\n" in w]
     if bad:
         raise ArgumentError(
@@ -181,6 +198,8 @@ def load_glove(path: str | Path = GLOVE_FILE, max_words: int | None = None) -> W
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    if max_words is not None:
+        max_words = check_int(max_words, "max_words", min=1)
     text = load_text(path)
     if max_words is not None:
         text = "\n".join(text.split("\n", max_words)[:max_words])
@@ -227,6 +246,9 @@ def build_corpus(words: Sequence[str], min_count: int = 5) -> Corpus:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
+        raise ArgumentTypeError(f"words must be a list of strings, got {type(words).__name__}")
+    min_count = check_int(min_count, "min_count", min=1)
     if min_count < 1:
         raise ArgumentError(f"min_count must be >= 1, got {min_count}")
     counts = Counter(words)
@@ -249,6 +271,8 @@ def keep_probability(counts: torch.Tensor, t: float = 1e-3) -> torch.Tensor:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_tensor(counts, "counts", dim=1)
+    t = check_float(t, "t", min=0.0, min_open=True)
     f = counts.double() / counts.sum()
     p = (torch.sqrt(f / t) + 1) * t / f.clamp_min(1e-30)
     return torch.where(counts > 0, p.clamp(max=1.0), torch.zeros_like(p)).float()
@@ -259,6 +283,8 @@ def noise_distribution(counts: torch.Tensor, power: float = 0.75) -> torch.Tenso
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_tensor(counts, "counts", dim=1)
+    power = check_float(power, "power")
     p = counts.double().clamp_min(0) ** power
     if p.sum() <= 0:
         raise ArgumentError("all counts are zero: cannot build a noise distribution")
@@ -277,7 +303,9 @@ def skipgram_pairs(
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     check_int(window, "window", min=1)
+    check_tensor(ids, "ids", dim=1, dtype="integer")
     if keep is not None:
+        check_tensor(keep, "keep", dim=1, dtype="float")
         ids = ids[torch.rand(len(ids), generator=generator) < keep[ids]]
     n = len(ids)
     b = torch.randint(1, window + 1, (n,), generator=generator)  # (N,) window size per centre
@@ -329,8 +357,8 @@ def train_skipgram(
     check_float(epochs, "epochs", min=0.0, min_open=True)
     check_float(heldout, "heldout", min=0.0, max=0.5)
     check_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    torch.manual_seed(check_seed(seed))
     keep = keep_probability(corpus.counts, subsample) if subsample else None
     noise = noise_distribution(corpus.counts)
     cut = len(corpus.ids) - int(round(heldout * len(corpus.ids)))
@@ -396,6 +424,10 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_int(vocab_size, "vocab_size", min=1)
+    check_int(window, "window", min=1)
+    check_token_ids(ids, "ids", vocab_size)
+    check_tensor(ids, "ids", dim=1)
     if vocab_size > 10_000:
         raise ArgumentError(
             f"cooccurrence_matrix is dense; a vocabulary of {vocab_size} words needs "
@@ -443,6 +475,7 @@ def truncated_svd(matrix: torch.Tensor, dim: int = 100, seed: int = 0) -> torch.
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_tensor(matrix, "matrix", dim=2, dtype="float")
     check_int(dim, "dim", min=1, max=min(matrix.shape))
     with torch.random.fork_rng():
         torch.manual_seed(check_seed(seed))
@@ -519,6 +552,8 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    if not isinstance(x, np.ndarray):
+        check_tensor(x, "x")
     x = torch.as_tensor(x, dtype=torch.float64)
     if x.dim() != 2 or x.shape[0] < 2:
         raise ArgumentError(f"pca_2d needs a (N, D) matrix with N >= 2, got {tuple(x.shape)}")
@@ -536,6 +571,15 @@ def pca_2d(x: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------
 # Tables the explorer panels of notebook 02 show (the panels are in course_lib.labs.embeddings)
 # ----------------------------------------------------------------------------------------------
+def _check_models(models) -> Mapping[str, WordVectors]:
+    """``models`` must be a non-empty ``{name: WordVectors}`` dict."""
+    if not isinstance(models, Mapping) or not models:
+        raise ArgumentTypeError(f"models must be a non-empty dict {{name: WordVectors}}, got {type(models).__name__}")
+    for name, wv in models.items():
+        check_instance(wv, f"models[{name!r}]", WordVectors)
+    return models
+
+
 def _unknown_word_error(word: str, models: Mapping[str, WordVectors]) -> InputError:
     vocab = set()
     for wv in models.values():
@@ -552,6 +596,8 @@ def neighbours_table(models: Mapping[str, WordVectors], word: str, k: int = 8) -
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    _check_models(models)
+    k = check_int(k, "k", min=1, max=1000)
     word = require_text(word, "a word").lower()
     if not any(word in wv for wv in models.values()):
         raise _unknown_word_error(word, models)
@@ -573,6 +619,8 @@ def analogy_table(models: Mapping[str, WordVectors], a: str, b: str, c: str, k: 
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    _check_models(models)
+    k = check_int(k, "k", min=1, max=1000)
     words = [require_text(x, f"a word in box {n}").lower() for x, n in ((a, "a"), (b, "b"), (c, "c"))]
     for x in words:
         if not any(x in wv for wv in models.values()):

@@ -15,6 +15,7 @@ import pandas as pd
 import psutil
 import torch
 
+from .checks import check_flag
 from .config import ROOT, available_cpus, is_fast
 
 
@@ -44,6 +45,7 @@ def check_env(verbose: bool = True) -> pd.DataFrame:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    verbose = check_flag(verbose, "verbose")
     pins = _read_pins()
     rows = []
     for name, pinned in sorted(pins.items()):

@@ -30,7 +30,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_probability, check_seed, check_tensor
+from .checks import check_float, check_instance, check_int, check_probability, check_seed, check_tensor
+from .data import Tokenizer
 from .errors import ArgumentError, ArgumentTypeError, InputError
 from .nn_utils import eval_mode
 
@@ -140,7 +141,7 @@ def _check_generate_args(model, idx, max_new_tokens) -> None:
     if idx.size(1) == 0:
         raise ArgumentError("the prompt is empty: give at least one token to start from")
     check_int(max_new_tokens, "max_new_tokens", min=0)
-    if not hasattr(model, "forward_step"):
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "forward_step"):
         raise ArgumentTypeError(
             f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
             "generate() drives models through it"
@@ -168,6 +169,8 @@ def generate(
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_generate_args(model, idx, max_new_tokens)
+    if sample_fn is not None and not callable(sample_fn):
+        raise ArgumentTypeError(f"sample_fn must be a function logits -> ids, got {type(sample_fn).__name__}")
     if sample_fn is None:
 
         def sample_fn(logits):
@@ -224,6 +227,7 @@ def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
             f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,} "
             "(the model reads at most its context anyway)."
         )
+    check_instance(tokenizer, "tokenizer", Tokenizer, "course tokenizer (course_lib.data.Tokenizer)")
     missing = tokenizer.unknown(prompt)
     if missing:
         shown = ", ".join(repr(c) for c in missing)
@@ -244,9 +248,9 @@ def strategy_kwargs(strategy: str, temperature: float = 1.0, top_k: int = 10, to
     if strategy == "greedy":
         return {"temperature": 0.0, "top_k": None, "top_p": None}
     return {
-        "temperature": float(temperature),
-        "top_k": int(top_k) if strategy == "top-k" else None,
-        "top_p": float(top_p) if strategy == "top-p" else None,
+        "temperature": check_float(temperature, "temperature", min=0.0),
+        "top_k": check_int(top_k, "top_k", min=1) if strategy == "top-k" else None,
+        "top_p": check_probability(top_p, "top_p", allow_zero=False) if strategy == "top-p" else None,
     }
 
 
@@ -285,6 +289,8 @@ def next_token_distribution(model, tokenizer, prompt: str, temperatures=(0.5, 1.
     """
     import pandas as pd
 
+    check_instance(tokenizer, "tokenizer", Tokenizer, "course tokenizer (course_lib.data.Tokenizer)")
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
     top = check_int(top, "top", min=1, max=tokenizer.vocab_size)
     temperatures = [check_float(t, "temperature", min=0.0, min_open=True) for t in temperatures]
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
@@ -315,6 +321,8 @@ def gumbel_softmax_sample(
     Defined in: notebooks/07_gan.ipynb
     """
     check_float(tau, "tau", min=0.0, min_open=True)
+    check_tensor(logits, "logits", dim=1, dtype="float")
+    n = check_int(n, "n", min=1)
     u = torch.rand(n, logits.shape[-1], generator=generator, dtype=logits.dtype).clamp_(1e-10, 1 - 1e-10)
     gumbel = -torch.log(-torch.log(u))  # (n, V)
     return F.softmax((logits + gumbel) / tau, dim=-1)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .checks import check_float, check_int, check_probability
+from .checks import check_float, check_instance, check_int, check_probability
 from .errors import ArgumentError, ArgumentTypeError
 
 
@@ -78,6 +78,7 @@ def apply_lora(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
     if not targets:
         raise ArgumentError("targets must name at least one kind of layer, e.g. ('q_proj', 'v_proj')")
     for p in model.parameters():
@@ -104,4 +105,5 @@ def lora_parameter_count(model: nn.Module) -> int:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
     return sum(m.lora_A.numel() + m.lora_B.numel() for m in model.modules() if isinstance(m, LoRALinear))

@@ -203,6 +203,8 @@ def article_vae_loss(
 
 
 def _check_same_size(x: torch.Tensor, z: torch.Tensor, what: str) -> None:
+    check_tensor(x, "x", dtype="float")
+    check_tensor(z, what, dtype="float")
     if x.dim() != 2 or z.dim() != 2 or x.shape[0] != z.shape[0]:
         raise ArgumentError(f"expected x (B, D) and {what} (B, d), got {tuple(x.shape)} and {tuple(z.shape)}")
     if x.shape[1] != z.shape[1]:

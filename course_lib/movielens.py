@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .checks import check_text
 from .data import load_text
 from .errors import DataFileError
 
@@ -104,5 +105,5 @@ def title_words(title: str) -> list[str]:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    title = re.sub(r"\(\d{4}\)\s*$", "", title)
+    title = re.sub(r"\(\d{4}\)\s*$", "", check_text(title, "title"))
     return re.findall(r"[^\W_]+", title.lower())

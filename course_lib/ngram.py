@@ -248,7 +248,7 @@ class KneserNeyLM:
         temperature = check_float(temperature, "temperature", min=0.0, min_open=True)
         length = check_int(length, "length", min=0)
         seed = check_seed(seed)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         out = list(self._check_ids(context_ids))
         start = len(out)
         for _ in range(length):

@@ -14,6 +14,9 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from .checks import check_float, check_instance
+from .errors import ArgumentTypeError
+
 
 @contextmanager
 def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
@@ -46,6 +49,12 @@ def make_adamw(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    lr = check_float(lr, "lr", min=0.0)
+    weight_decay = check_float(weight_decay, "weight_decay", min=0.0)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ArgumentTypeError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+    betas = tuple(check_float(b, "betas", min=0.0, max=1.0, max_open=True) for b in betas)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
@@ -70,4 +79,5 @@ def count_parameters(model: nn.Module) -> int:
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -16,7 +16,7 @@ import time
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_instance, check_int
 
 
 def matmul_peak_flops(threads: int | None = None, n: int = 1024, repeats: int = 8) -> float:
@@ -28,8 +28,8 @@ def matmul_peak_flops(threads: int | None = None, n: int = 1024, repeats: int = 
     Defined in: notebooks/05_text_generation.ipynb
     """
     if threads is not None:
-        torch.set_num_threads(check_int(threads, "threads", min=1))
-    check_int(n, "n", min=16)
+        torch.set_num_threads(check_int(threads, "threads", min=1, max=256))
+    check_int(n, "n", min=16, max=8192)
     a, b = torch.randn(n, n), torch.randn(n, n)
     for _ in range(2):
         a @ b  # warm-up
@@ -49,6 +49,9 @@ def flops_per_token(model: nn.Module, n_layer: int, block_size: int, n_embd: int
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    for arg, v in (("n_layer", n_layer), ("block_size", block_size), ("n_embd", n_embd)):
+        check_int(v, arg, min=1)
     n = sum(p.numel() for p in model.parameters())
     wpe = getattr(model, "wpe", None)
     if isinstance(getattr(wpe, "weight", None), nn.Parameter):

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .checks import check_float
+
 PALETTE = "colorblind"
 
 
@@ -20,6 +22,7 @@ def set_theme(font_scale: float = 1.0) -> None:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    font_scale = check_float(font_scale, "font_scale", min=0.0, min_open=True)
     sns.set_theme(
         context="notebook",
         style="whitegrid",

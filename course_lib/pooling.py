@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from .checks import MAX_WIDTH, check_int
 from .errors import ArgumentError, ArgumentTypeError
 
 
@@ -78,6 +79,7 @@ class AttentionPooling(nn.Module):
     """
 
     def __init__(self, dim: int):
+        check_int(dim, "dim", min=1, max=MAX_WIDTH)
         super().__init__()
         self.dim = dim
         self.key = nn.Linear(dim, dim, bias=False)

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .bpe import BPETokenizer
-from .checks import check_int, check_probability, check_tensor
+from .checks import check_int, check_probability, check_seed, check_tensor
 from .config import CHECKPOINT_DIR
 from .data import load_text
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -99,7 +99,7 @@ def split_corpus(corpus: pd.DataFrame, val_frac: float = 0.05, seed: int = 0):
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_probability(val_frac, "val_frac", allow_zero=False, allow_one=False)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     order = rng.permutation(len(corpus))
     n_val = int(round(val_frac * len(corpus)))
     val = corpus.iloc[np.sort(order[:n_val])].reset_index(drop=True)
@@ -120,7 +120,7 @@ def training_stream(
     """
     check_int(review_weight, "review_weight", min=1)
     texts = train.text.tolist() + train.text[train.source == "reviews"].tolist() * (review_weight - 1)
-    order = np.random.default_rng(seed).permutation(len(texts))
+    order = np.random.default_rng(check_seed(seed)).permutation(len(texts))
     return token_stream(tokenizer, [texts[i] for i in order])
 
 
@@ -165,6 +165,8 @@ def mlm_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_tensor(logits, "logits", dim=3, dtype="float")
+    check_tensor(labels, "labels", shape=tuple(logits.shape[:2]), dtype="integer")
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)
 
 
@@ -295,7 +297,7 @@ def label_subset(train: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_int(n, "n", min=2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     if n >= len(train):
         return train.iloc[rng.permutation(len(train))].reset_index(drop=True)
     parts = []
@@ -349,7 +351,7 @@ def finetune(
 
     check_int(steps, "steps", min=1)
     n = len(ids)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed))
     B = min(batch_size, n)
     lengths = mask.sum(1)
     order: list[torch.Tensor] = []
@@ -377,7 +379,7 @@ def finetune(
         x, m, y = batch
         return F.binary_cross_entropy_with_logits(model(x, m), y)
 
-    torch.manual_seed(seed)  # dropout masks
+    torch.manual_seed(check_seed(seed))  # dropout masks
     return train(
         model,
         get_batch,
@@ -397,6 +399,8 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_tensor(logits, "logits", dim=1, dtype="float")
+    check_tensor(labels, "labels", shape=(len(logits),))
     return float(((logits > 0).long() == labels).float().mean())
 
 
@@ -490,7 +494,7 @@ def evaluate_pretraining(
     if n < 1:
         raise ArgumentError(f"the validation stream has {len(stream)} tokens; need more than {block_size + 1}")
     blocks = stream[: n * (block_size + 1)].view(n, block_size + 1)
-    loss_fn = pretrain_loss(kind, tokenizer, generator=torch.Generator().manual_seed(seed))
+    loss_fn = pretrain_loss(kind, tokenizer, generator=torch.Generator().manual_seed(check_seed(seed)))
     with eval_mode(model):
         return float(loss_fn(model, blocks))
 
@@ -520,8 +524,8 @@ def pretrain(
     r = {**PRETRAIN_RECIPE, **(recipe or {})}
     if steps is not None:
         r["steps"] = check_int(steps, "steps", min=1)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = build_backbone(kind, tokenizer.vocab_size, tokenizer.special_id("[PAD]"), **r["model"])
     opt = make_adamw(model, lr=r["lr"], weight_decay=r["weight_decay"], betas=(0.9, 0.99))
     T, B, n = r["block_size"], r["batch_size"], r["steps"]

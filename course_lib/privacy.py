@@ -38,9 +38,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_seed, check_text
+from .checks import check_float, check_int, check_seed, check_tensor, check_text
 from .data import CharTokenizer
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
 from .nn_utils import eval_mode
 from .train import cosine_schedule, evaluate_lm, lm_cross_entropy, train
@@ -78,6 +78,8 @@ def make_canaries(counts=(0, 1, 10, 100), per_count: int = 3, seed: int = 0) -> 
     per_count = check_int(per_count, "per_count", min=1)
     rng = np.random.default_rng(check_seed(seed))
     out = []
+    if isinstance(counts, (str, bytes)) or not hasattr(counts, "__iter__"):
+        raise ArgumentTypeError(f"counts must be a sequence of insertion counts, got {type(counts).__name__}")
     for c in counts:
         check_int(c, "each insertion count", min=0)
         for _ in range(per_count):
@@ -299,6 +301,7 @@ def text_windows(ids: torch.Tensor, block_size: int) -> tuple[torch.Tensor, torc
     Used by: course_lib/privacy.py
     """
     block_size = check_int(block_size, "block_size", min=1)
+    check_tensor(ids, "ids", dim=1, dtype="integer")
     n = (len(ids) - 1) // block_size
     if n < 1:
         raise ArgumentError(f"need more than {block_size} ids, got {len(ids)}")
@@ -335,8 +338,8 @@ def train_window_lm(
     X, Y = text_windows(train_ids, T)
     n = len(X)
     n_steps = steps if steps is not None else recipe["epochs"] * (n // B)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = GPT(GPTConfig(vocab_size=vocab_size, block_size=T, dropout=0.0, bias=False, **recipe["model"]))
     optimizer = model.configure_optimizer(lr=recipe["lr"], weight_decay=recipe["weight_decay"])
     info = {"dp": dp_epsilon is not None, "windows": n, "recipe": recipe, "seed": seed}

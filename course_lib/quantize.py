@@ -25,7 +25,7 @@ import warnings
 import torch
 from torch import nn
 
-from .checks import check_int, check_tensor
+from .checks import check_instance, check_int, check_tensor
 
 
 def int8_symmetric(weight: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -58,6 +58,7 @@ def state_dict_bytes(model: nn.Module) -> int:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
     return len(buf.getvalue())

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .checks import check_int
+from .checks import check_float, check_int, check_probability, check_seed, check_tensor
 from .errors import ArgumentError
 
 ScoreFn = Callable[[Sequence[Sequence[int]], np.ndarray], torch.Tensor]
@@ -169,7 +169,9 @@ def bootstrap_interval(values, n_boot: int = 2000, seed: int = 0, level: float =
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or len(v) == 0:
         raise ArgumentError(f"values must be a non-empty 1-D array, got shape {v.shape}")
-    rng = np.random.default_rng(seed)
+    n_boot = check_int(n_boot, "n_boot", min=1, max=1_000_000)
+    level = check_probability(level, "level", allow_zero=False, allow_one=False)
+    rng = np.random.default_rng(check_seed(seed))
     means = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
     a = (1 - level) / 2
     return float(v.mean()), float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
@@ -304,8 +306,8 @@ def train_item2vec(
     from .embeddings import SkipGram, SkipGramConfig, noise_distribution
     from .train import cosine_schedule, train
 
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    torch.manual_seed(check_seed(seed))
     pairs = torch.cat([item2vec_pairs(split.train, window, g) for _ in range(epochs)])
     pairs = pairs[torch.randperm(len(pairs), generator=g)]
     noise = noise_distribution(torch.as_tensor(split.train_counts()))
@@ -337,6 +339,8 @@ def embedding_scores(vectors: torch.Tensor, decay: float = 1.0) -> ScoreFn:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    check_tensor(vectors, "vectors", dim=2, dtype="float")
+    decay = check_float(decay, "decay", min=0.0)
     unit = F.normalize(vectors.detach().float(), dim=1)  # (I, D)
 
     def score(histories, users=None):
@@ -455,8 +459,8 @@ def train_mf_bpr(
     from .models.mf_bpr import MFBPR, MFConfig
     from .train import cosine_schedule, train
 
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    torch.manual_seed(check_seed(seed))
     users = torch.as_tensor(np.concatenate([[u] * len(s) for u, s in enumerate(split.train)]), dtype=torch.long)
     items = torch.as_tensor(np.concatenate([list(s) for s in split.train]), dtype=torch.long)
     seen = interaction_matrix(split.train, split.n_items).bool()  # (U, I)
@@ -567,8 +571,8 @@ def train_sasrec(
     from .train import cosine_schedule, train
 
     config = config or SASRecConfig(vocab_size=split.n_items)
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    torch.manual_seed(check_seed(seed))
     model = SASRec(config)
     windows = sasrec_windows(split.train, config.block_size)  # (N, T + 1)
     order = torch.cat([torch.randperm(len(windows), generator=g) for _ in range(epochs)])

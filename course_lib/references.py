@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .checks import check_flag
 from .config import ROOT
 from .course import COURSE
 
@@ -532,6 +533,7 @@ def papers_table(article_only: bool = False):
     """
     import pandas as pd
 
+    article_only = check_flag(article_only, "article_only")
     papers = [p for p in PAPERS if p.article or not article_only]
     papers = sorted(papers, key=lambda p: (not p.article, p.notebooks[0], p.year))
     return pd.DataFrame(

@@ -29,6 +29,7 @@ import os
 import re
 from pathlib import Path
 
+from .checks import check_path
 from .config import ROOT, is_fast
 from .errors import ArgumentError, ArgumentTypeError
 
@@ -74,7 +75,8 @@ def results_file(key: str, results_dir: Path | None = None) -> Path:
     Defined in: notebooks/00_start_here.ipynb
     Used by: course_lib/results.py
     """
-    return Path(results_dir or RESULTS_DIR) / f"{_check_key(key).split('.', 1)[0]}.json"
+    results_dir = RESULTS_DIR if results_dir is None else check_path(results_dir, "results_dir", must_exist=False)
+    return results_dir / f"{_check_key(key).split('.', 1)[0]}.json"
 
 
 def _read_json(path: Path) -> dict:
@@ -142,7 +144,8 @@ def load_results(results_dir: Path | None = None) -> dict[str, dict]:
     Defined in: notebooks/00_start_here.ipynb
     """
     out: dict[str, dict] = {}
-    for path in sorted(Path(results_dir or RESULTS_DIR).glob("*.json")):
+    results_dir = RESULTS_DIR if results_dir is None else check_path(results_dir, "results_dir", must_exist=False)
+    for path in sorted(results_dir.glob("*.json")):
         out.update(_read_json(path))
     return out
 

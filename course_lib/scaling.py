@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .checks import check_float, check_int, check_seed
+from .checks import check_float, check_instance, check_int, check_seed
 from .data import get_lm_batch
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
 from .perf import flops_per_token
 from .train import cosine_schedule, evaluate_lm, lm_cross_entropy, train
@@ -102,8 +102,8 @@ def train_gpt_tokens(
     if steps < 1:
         raise ArgumentError(f"tokens={tokens} is less than one batch ({B} × {T} = {B * T} characters)")
     tok, train_ids, val_ids = data
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=T, dropout=0.0, bias=False, **size))
     optimizer = model.configure_optimizer(lr=recipe["lr"], weight_decay=recipe["weight_decay"])
 
@@ -200,8 +200,13 @@ class PowerLawFit:
 
 
 def _check_xy(x, y, offset: float):
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    try:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"x and y must be sequences of numbers, got {type(x).__name__} and {type(y).__name__}"
+        ) from None
     if x.ndim != 1 or x.shape != y.shape:
         raise ArgumentError(f"x and y must be 1-D arrays of the same length, got shapes {x.shape} and {y.shape}")
     if len(x) < 3:
@@ -315,6 +320,7 @@ def round_to_half(model: GPT) -> GPT:
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     Used by: tools/train_scale_privacy_models.py
     """
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(p.half().float())

@@ -29,7 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import check_instance, check_seed, check_text
 from .data import WordTokenizer, load_text
+from .embeddings import WordVectors
 from .errors import ArgumentError, DataFileError
 from .models.sentence_classifier import KINDS, BagOfWordsClassifier, ClassifierConfig, EmbeddingClassifier
 from .nn_utils import eval_mode
@@ -51,6 +53,7 @@ def parse_labelled_lines(text: str, source: str = "?") -> pd.DataFrame:
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_text(text, "text")
     rows = []
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -80,9 +83,10 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(df, "df", pd.DataFrame)
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
         raise ArgumentError(f"fractions must be three positive numbers summing to 1, got {fractions}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     parts = {"train": [], "val": [], "test": []}
     for _, group in df.groupby(["source", "label"], sort=True):
         idx = group.index.to_numpy()[rng.permutation(len(group))]
@@ -102,6 +106,8 @@ def build_tokenizer(texts, glove=None) -> WordTokenizer:
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    if glove is not None:
+        check_instance(glove, "glove", WordVectors)
     tok = WordTokenizer.from_texts(texts, min_freq=1)
     if glove is None:
         return tok
@@ -135,7 +141,7 @@ def glove_matrix(tokenizer: WordTokenizer, glove, seed: int = 0) -> torch.Tensor
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     std = float(glove.vectors.std())
     m = torch.randn(tokenizer.vocab_size, glove.dim, generator=generator) * std
     for w, i in tokenizer.stoi.items():
@@ -159,7 +165,7 @@ def make_classifier(
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     cfg = ClassifierConfig(
         vocab_size=tokenizer.vocab_size,
         kind=kind,
@@ -223,7 +229,7 @@ def fit_classifier(
 
     ids, mask, y = train_xy
     n = len(ids)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     lengths = mask.sum(1)
     batches = []  # per epoch: shuffle, sort chunks of 10 batches by length (less padding), shuffle the batches
     for _ in range(epochs):
@@ -255,7 +261,7 @@ def fit_classifier(
         return {"val_acc": acc}
 
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     hist = train(
         model,
         get_batch,
@@ -357,7 +363,7 @@ def paired_bootstrap(correct_a: torch.Tensor, correct_b: torch.Tensor, n_boot: i
     a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
         raise ArgumentError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     idx = rng.integers(0, len(a), (n_boot, len(a)))
     diffs = (a[idx] - b[idx]).mean(1)
     return float((a - b).mean()), float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from .checks import check_float, check_int
+from .checks import check_float, check_int, check_probability, check_tensor
 from .errors import ArgumentError
 
 #: The standard deviation of the noise around the spiral (per coordinate).
 SPIRAL_NOISE = 0.15
+MAX_POINTS = 10_000_000  # more points than this are refused (they would not fit a learner's memory)
+MAX_GRID = 1_000_000  # integration grid points
 
 
 def spiral_curve(t: torch.Tensor) -> torch.Tensor:
@@ -42,7 +45,7 @@ def toy_spiral(n: int, generator: torch.Generator | None = None, noise: float = 
 
     Defined in: notebooks/06_vae.ipynb
     """
-    check_int(n, "n", min=1)
+    check_int(n, "n", min=1, max=MAX_POINTS)
     check_float(noise, "noise", min=0.0)
     t = torch.rand(n, generator=generator)  # (n,)
     return spiral_curve(t) + noise * torch.randn(n, 2, generator=generator), t
@@ -57,8 +60,9 @@ def spiral_log_density(x: torch.Tensor, noise: float = SPIRAL_NOISE, n_grid: int
 
     Defined in: notebooks/06_vae.ipynb
     """
-    check_float(noise, "noise", min=0.0, min_open=True)
-    x = torch.as_tensor(x, dtype=torch.float64)
+    check_float(noise, "noise", min=1e-6)
+    check_int(n_grid, "n_grid", min=1, max=MAX_GRID)
+    x = torch.as_tensor(check_tensor(x, "x"), dtype=torch.float64)
     if x.dim() != 2 or x.shape[1] != 2:
         raise ArgumentError(f"expected points of shape (N, 2), got {tuple(x.shape)}")
     t = (torch.arange(n_grid, dtype=torch.float64) + 0.5) / n_grid
@@ -73,7 +77,8 @@ def distance_to_spiral(x: torch.Tensor, n_grid: int = 4000) -> torch.Tensor:
 
     Defined in: notebooks/06_vae.ipynb
     """
-    x = torch.as_tensor(x, dtype=torch.float32)
+    check_int(n_grid, "n_grid", min=1, max=MAX_GRID)
+    x = torch.as_tensor(check_tensor(x, "x"), dtype=torch.float32)
     if x.dim() != 2 or x.shape[1] != 2:
         raise ArgumentError(f"expected points of shape (N, 2), got {tuple(x.shape)}")
     t = (torch.arange(n_grid, dtype=torch.float32) + 0.5) / n_grid
@@ -85,7 +90,8 @@ def ring_centers(n_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
 
     Defined in: notebooks/07_gan.ipynb
     """
-    check_int(n_modes, "n_modes", min=1)
+    check_int(n_modes, "n_modes", min=1, max=MAX_POINTS)
+    radius = check_float(radius, "radius", min=0.0)
     a = torch.arange(n_modes) * (2 * math.pi / n_modes)
     return radius * torch.stack([torch.cos(a), torch.sin(a)], dim=1)  # (K, 2)
 
@@ -97,7 +103,9 @@ def ring_of_gaussians(
 
     Defined in: notebooks/07_gan.ipynb
     """
-    check_int(n, "n", min=1)
+    check_int(n, "n", min=1, max=MAX_POINTS)
+    check_int(n_modes, "n_modes", min=1, max=MAX_POINTS)
+    std = check_float(std, "std", min=0.0)
     mode = torch.randint(n_modes, (n,), generator=generator)  # (n,)
     x = ring_centers(n_modes, radius)[mode] + std * torch.randn(n, 2, generator=generator)  # (n, 2)
     return x, mode
@@ -116,6 +124,11 @@ def mode_coverage(
 
     Defined in: notebooks/07_gan.ipynb
     """
+    if not isinstance(samples, np.ndarray):
+        check_tensor(samples, "samples")
+    check_int(n_modes, "n_modes", min=1, max=MAX_POINTS)
+    std = check_float(std, "std", min=0.0)
+    min_share = check_probability(min_share, "min_share")
     s = torch.as_tensor(samples, dtype=torch.float32)
     if s.dim() != 2 or s.shape[1] != 2:
         raise ArgumentError(f"expected samples of shape (N, 2), got {tuple(s.shape)}")

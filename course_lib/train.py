@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import check_float, check_int, check_path
+from .checks import check_flag, check_float, check_instance, check_int, check_path, check_tensor
 from .config import DATA_DIR
 from .data import _relative_to_data, read_checksums, sha256_file
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -142,7 +142,7 @@ def train(
     if eval_fn is not None:
         flush(0, run_eval(0))
     model.train()
-    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=True)
+    bar = tqdm(range(1, steps + 1), desc=desc, disable=not check_flag(progress, "progress"), leave=True)
     step = 0
     for step in bar:
         t0 = time.perf_counter()
@@ -246,6 +246,8 @@ def evaluate_lm(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    check_tensor(data, "data", dim=1, dtype="integer")
     block_size = check_int(block_size, "block_size", min=1)
     check_int(batch_size, "batch_size", min=1)
     n = len(data) - 1 if max_tokens is None else min(len(data) - 1, check_int(max_tokens, "max_tokens", min=1))
@@ -400,7 +402,7 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bo
         raise CheckpointError(f"checkpoint {shown} is missing. {restore}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {shown} is not a file (it is a directory or a special file)")
-    if verify and path.resolve().is_relative_to(DATA_DIR.resolve()):
+    if check_flag(verify, "verify") and path.resolve().is_relative_to(DATA_DIR.resolve()):
         rel = _relative_to_data(path)
         expected = read_checksums().get(rel)
         if expected is None:

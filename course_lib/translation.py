@@ -151,7 +151,7 @@ def split_pairs(
     test_frac = check_float(test_frac, "test_frac", min=0.0, max=0.5)
     seed = check_seed(seed)
     groups = sentence_groups(pairs)
-    random.Random(seed).shuffle(groups)
+    random.Random(check_seed(seed)).shuffle(groups)
     n = len(pairs)
     side = {"test": [], "val": [], "train": []}
     for g in groups:

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..attention import entropy, softmax_jacobian_norm
+from ..checks import check_instance, check_int, check_seed, check_tensor
 from ..data import get_lm_batch
 from ..errors import ArgumentError
 from ..nn_utils import eval_mode
@@ -38,10 +39,10 @@ def saturation_panel(n_keys: int = 12, seed: int = 0) -> Panel:
     """
 
     def render(d: int):
-        d = int(d)
+        d = check_int(d, "d", max=100_000)
         if d < 1:
             raise InputError(f"d must be a positive width, got {d}")
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(check_seed(seed))
         q = torch.randn(1, d, generator=g, dtype=torch.float64)
         k = torch.randn(n_keys, d, generator=g, dtype=torch.float64)
         frames, info = [], {}
@@ -165,6 +166,9 @@ def grad_norms_by_layer(model, x: torch.Tensor, y: torch.Tensor) -> list[float]:
 
     Defined in: notebooks/04_attention.ipynb
     """
+    check_instance(model, "model", torch.nn.Module, "GPT")
+    check_tensor(x, "x", dim=2, dtype="integer")
+    check_tensor(y, "y", dim=2, dtype="integer")
     model.zero_grad(set_to_none=True)
     lm_cross_entropy(model(x), y).backward()
     norms = []
@@ -184,6 +188,12 @@ def loss_by_position(model, ids: torch.Tensor, T: int, n_windows: int = 64) -> t
 
     Defined in: notebooks/04_attention.ipynb
     """
+    check_instance(model, "model", torch.nn.Module, "GPT")
+    check_tensor(ids, "ids", dim=1, dtype="integer")
+    T = check_int(T, "T", min=1)
+    n_windows = check_int(n_windows, "n_windows", min=1, max=100_000)
+    if len(ids) < T + 2:
+        raise ArgumentError(f"ids has {len(ids)} tokens; windows of T={T} need at least {T + 2}")
     starts = torch.linspace(0, len(ids) - T - 2, n_windows).long()  # (N,)
     offsets = torch.arange(T)
     x, y = ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]  # (N, T)
@@ -228,11 +238,19 @@ def train_gpt(
     """
     from ..models.gpt import GPT, GPTConfig
 
+    steps = check_int(steps, "steps", min=0)
+    batch_tokens = check_int(batch_tokens, "batch_tokens", min=1)
+    check_tensor(train_ids, "train_ids", dim=1, dtype="integer")
+    check_tensor(val_ids, "val_ids", dim=1, dtype="integer")
+    if not callable(context):
+        check_int(context, "context", min=1)
+    if eval_context is not None:
+        check_int(eval_context, "eval_context", min=1)
     window = context if callable(context) else (lambda step: context)
     config.setdefault("block_size", max(window(s) for s in range(steps)) if steps else window(0))
     config.setdefault("vocab_size", int(max(train_ids.max(), val_ids.max())) + 1)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = GPT(GPTConfig(**config))
     opt = model.configure_optimizer(lr=lr, weight_decay=weight_decay)
     ctx = eval_context or model.config.block_size
@@ -280,7 +298,9 @@ class SequenceWarmup:
     """
 
     def __init__(self, block_size: int, steps: int, start: int = 32):
-        self.block_size, self.steps, self.start = int(block_size), int(steps), int(start)
+        self.block_size = check_int(block_size, "block_size", min=1)
+        self.steps = check_int(steps, "steps", min=1)
+        self.start = check_int(start, "start", min=1)
 
     def __call__(self, step: int) -> int:
         return min(self.block_size, self.start * (1 + 16 * step // self.steps))
@@ -330,7 +350,7 @@ def _check_layer0_attention(answer):
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(torch.randn_like(p) * 0.3)  # weights far from the initialisation: every step shows
-        ids = torch.randint(0, 11, (2, T), generator=torch.Generator().manual_seed(seed))
+        ids = torch.randint(0, 11, (2, T), generator=torch.Generator().manual_seed(check_seed(seed)))
         with torch.no_grad():
             got = answer(model, ids)
             want = model.attention_maps(ids)[0]

@@ -15,8 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..checks import check_instance, check_int, check_seed
 from ..data import WordTokenizer
 from ..embeddings import WordVectors
+from ..errors import ArgumentTypeError
 from ..sentiment import MAX_LEN, encode, predict_proba
 from ..widgets import HTML, InputError, Panel, require_text
 from .exercises import Hint, exercise
@@ -123,9 +125,15 @@ def pooled_word_recall(glove: WordVectors, lengths, n_sentences: int = 200, voca
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(glove, "glove", WordVectors)
+    vocab = check_int(vocab, "vocab", min=1, max=len(glove.words))
+    n_sentences = check_int(n_sentences, "n_sentences", min=1, max=100_000)
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
+        raise ArgumentTypeError(f"lengths must be a list of sentence lengths, got {type(lengths).__name__}")
+    lengths = [check_int(n, "each length", min=1, max=10_000) for n in lengths]
     import pandas as pd
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     unit = torch.nn.functional.normalize(glove.vectors[:vocab], dim=1)  # (V', D)
     rows = []
     for T in lengths:

@@ -91,8 +91,8 @@ def train_gan(
     check_int(snapshot_every, "snapshot_every", min=1)
     check_seed(seed)
     lr_d = lr if lr_d is None else check_float(lr_d, "lr_d", min=0.0, min_open=True)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     config = config or GANConfig()
     model = GAN(config)
     d_loss, g_loss = gan_losses(kind)
@@ -331,7 +331,7 @@ def gumbel_softmax_study(
     exact = p * (reward - (p * reward).sum())  # (V,)
     rows = []
     for tau in taus:
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(check_seed(seed))
         y = gumbel_softmax_sample(logits, tau, generator=g, n=n)  # (n, V)
         # gradient of y·reward with respect to the logits, one row per sample (what autograd gives):
         # ∂(y·r)/∂logits = y ⊙ (r − y·r) / tau

@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from ..checks import MAX_SEED
+from ..checks import MAX_SEED, check_seed
 from ..data import get_lm_batch
 from ..errors import ArgumentError
 from ..generate import STRATEGIES, generate, generate_text, top_p_filter
@@ -186,8 +186,8 @@ def dynamics_run(
     """
     if schedule not in ("cosine", "constant"):
         raise ArgumentError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     vocab = int(max(train_ids.max(), val_ids.max())) + 1
     config = GPTConfig(vocab_size=vocab, block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
                        dropout=dropout)  # fmt: skip
@@ -285,7 +285,7 @@ def record_nucleus(model, tokenizer, prompt: str, n: int, p: float = 0.9, seed: 
     """
     from ..generate import sample_next
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     sizes = []
 
     def sampler(logits):  # (1, V) → (1,)

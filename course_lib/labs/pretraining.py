@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import pretraining as P
+from ..checks import check_int, check_seed
 from ..lora import apply_lora
 from ..sentiment import build_tokenizer, encode, make_classifier
 from ..widgets import HTML, InputError, Panel, require_text
@@ -46,6 +47,8 @@ def ft_steps(n: int, batch_size: int = 32) -> int:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    n = check_int(n, "n", min=1)
+    batch_size = check_int(batch_size, "batch_size", min=1)
     epochs = float(np.interp(np.log(n), np.log([50, 300, 1800]), [15, 6, 2]))
     return max(20, int(round(epochs * n / batch_size)))
 
@@ -99,7 +102,7 @@ def run_label_efficiency(
             P.finetune(model, ids, mask, y, ft_steps(n), lr=rec["lr"], weight_decay=0.0, seed=seed)
             logits = P.predict_logits(model, b_ids, b_mask)
         else:
-            torch.manual_seed(seed)
+            torch.manual_seed(check_seed(seed))
             if method == "from scratch":
                 c = backbone.config
                 base = P.build_backbone(
@@ -140,7 +143,7 @@ def summarise_runs(results: pd.DataFrame, correct: dict, n_boot: int = 2000, see
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     rows = []
     for (method, n), right in correct.items():
         per_sentence = right.float().mean(0).numpy()  # (N_test,) share of seeds that got it right

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import recsys as R
+from ..checks import check_seed, check_text
 from ..widgets import HTML, InputError, Panel, closest_matches
 from .exercises import Hint, exercise
 
@@ -72,7 +73,7 @@ def sampled_hr(scores_fn, split: R.LeaveOneOut, n_negatives: int = 100, k: int =
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     hists, targets = split.histories("test"), split.targets("test")
     scores = scores_fn(hists, np.arange(split.n_users))
     hits = []
@@ -101,7 +102,7 @@ def normalise_title(title: str) -> str:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    t = re.sub(r"\s*\(\d{4}\)\s*$", "", title.strip())
+    t = re.sub(r"\s*\(\d{4}\)\s*$", "", check_text(title, "title").strip())
     m = _ARTICLE.match(t)
     if m:
         t = f"{m.group(2)} {m.group(1)}{m.group(3) or ''}"
@@ -287,7 +288,7 @@ class _TinyKNN:
     """A stand-in for :class:`course_lib.recsys.ItemKNN` on a random similarity matrix (no ties)."""
 
     def __init__(self, n_items: int = 30, seed: int = 0):
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(check_seed(seed))
         a = torch.rand(n_items, n_items, generator=g)
         self.S = (a + a.T) / 2  # (I, I) symmetric, distinct values
         self.S[0] = 0.0  # id 0 is padding

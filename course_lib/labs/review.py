@@ -23,6 +23,7 @@ from torch import nn
 
 from .. import article_program
 from ..article import PROGRAM, errata_table
+from ..checks import check_instance, check_text
 from ..course import COURSE
 from ..errors import ArgumentError
 from ..quiz import QUESTIONS, Question, grade, prompt_text
@@ -550,6 +551,8 @@ def program_excerpt(first: str = "vocab_size =", last: str = "model.compile(") -
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_text(first, "first")
+    check_text(last, "last")
     lines = PROGRAM.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith(first)]
     ends = [i for i, line in enumerate(lines) if line.startswith(last)]
@@ -602,6 +605,7 @@ def wide_table(df: pd.DataFrame):
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_instance(df, "df", pd.DataFrame)
     cell = {"text-align": "left", "white-space": "pre-wrap", "vertical-align": "top", "overflow-wrap": "anywhere",
             "max-width": "26em"}  # fmt: skip
     short = [c for c in df.columns if len(df) and df[c].astype(str).str.len().max() <= 10]  # e.g. "4.1.3.1"

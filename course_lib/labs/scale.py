@@ -26,6 +26,7 @@ import seaborn as sns
 import torch
 
 from ..attribution import captum_token_attributions, integrated_gradients
+from ..checks import check_seed
 from ..config import ROOT
 from ..distributed import ddp_matches_single_process, single_process_step
 from ..probes import char_task_labels, control_labels, fit_linear_probe, gpt_hidden_states
@@ -331,7 +332,7 @@ def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: in
     ids = torch.tensor(tokenizer.encode(text[: n_win * T])).view(n_win, T)
     types = ids.reshape(-1).numpy()
     labels = char_task_labels(text[: n_win * T])
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     picks = {}
     for task, y in labels.items():
         valid = np.flatnonzero(y >= 0)

@@ -12,6 +12,7 @@ from functools import lru_cache
 import ipywidgets as w
 import pandas as pd
 
+from ..checks import check_text
 from ..config import DATA_DIR
 from ..data import DataFileError, read_checksums, verify_file
 from ..generate import generate_text
@@ -26,7 +27,7 @@ def speaker_counts(text: str) -> Counter:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    return Counter(m.group(1).strip().upper() for m in _SPEAKER.finditer(text))
+    return Counter(m.group(1).strip().upper() for m in _SPEAKER.finditer(check_text(text, "text")))
 
 
 def speaker_report(name: str, text: str, counts: Counter | None = None, n_lines: int = 3) -> str:
@@ -37,6 +38,7 @@ def speaker_report(name: str, text: str, counts: Counter | None = None, n_lines:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    check_text(text, "text")
     counts = counts if counts is not None else speaker_counts(text)
     key = require_text(name, "a character's name (e.g. ROMEO)").upper()
     if key not in counts:

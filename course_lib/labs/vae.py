@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..article import ERRATA
-from ..checks import check_choice, check_float, check_int
+from ..checks import check_choice, check_float, check_instance, check_int, check_seed, check_tensor
 from ..data import WordTokenizer, word_split
 from ..errors import ArgumentError
 from ..losses import (
@@ -63,7 +63,14 @@ def toy_vae_loss(model: ToyVAE, batch: dict) -> dict:
 
 def _train_toy(model, x, loss_fn, steps, batch_size, seed, lr, progress, desc, extra=None, optimizers=None):
     """Minibatches of ``x`` (and the ``extra`` batch entries) for ``train``; Adam unless ``optimizers`` is given."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    check_tensor(x, "x", dim=2, dtype="float", finite=True)
+    steps = check_int(steps, "steps", min=1)
+    batch_size = check_int(batch_size, "batch_size", min=1)
+    lr = check_float(lr, "lr", min=0.0, min_open=True)
+    for name, value in (extra or {}).items():
+        if not isinstance(value, torch.Tensor):
+            check_float(value, name)
     opts = optimizers or torch.optim.Adam(model.parameters(), lr=lr)
 
     def get_batch(step):
@@ -91,7 +98,9 @@ def train_toy_vae(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    torch.manual_seed(seed)
+    beta = check_float(beta, "beta", min=0.0)
+    encoder_weight = check_float(encoder_weight, "encoder_weight", min=0.0)
+    torch.manual_seed(check_seed(seed))
     model = ToyVAE(config)
     sig = "σ learned" if model.config.obs_sigma is None else f"σ = {model.config.obs_sigma:g}"
     desc = desc or (f"toy VAE β={beta:g}, {sig}" + (f" +{encoder_weight:g}·‖x−z‖²" if encoder_weight else ""))
@@ -107,7 +116,7 @@ def toy_log_likelihood(model: ToyVAE, x: torch.Tensor, k: int = 256, seed: int =
 
     Defined in: notebooks/06_vae.ipynb
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     with torch.no_grad():
         mu, logvar = model.encode(x)  # (N, d)
         z = mu + (0.5 * logvar).exp() * torch.randn((k, *mu.shape), generator=generator)  # (K, N, d): z_k ~ q(z|x)
@@ -148,7 +157,7 @@ def summarize_toy_vae(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     mu, logvar = model.encode(x)
     z = reparameterize(mu, logvar, generator)
     parts = vae_loss(model.decode(z), x, mu, logvar, beta=1.0, log_sigma=model.log_sigma)
@@ -241,7 +250,7 @@ def train_article_objective(
     Defined in: notebooks/06_vae.ipynb
     """
     check_choice(reading, "reading", ARTICLE_READINGS)
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     model = ToyAutoencoder()
     log_sigma = math.log(sigma)
     sign = 1.0 if reading == "as printed" else -1.0
@@ -279,7 +288,7 @@ def train_article_autoencoder(
     Defined in: notebooks/06_vae.ipynb
     """
     lam = check_float(lam, "lam", min=0.0)
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     model = ToyAutoencoder()
 
     def encoder_loss(m, batch):
@@ -315,7 +324,7 @@ def train_case_study(
     Defined in: notebooks/06_vae.ipynb
     """
     lam = check_float(lam, "lam", min=0.0)
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
     D = word_vectors.shape[1]
     pair = nn.ModuleDict({"encoder": nn.Linear(D, D), "decoder": nn.Linear(D, D)})
 
@@ -346,7 +355,7 @@ def summarize_article_model(model: ToyAutoencoder, x_val: torch.Tensor, reading:
     Defined in: notebooks/06_vae.ipynb
     """
     check_choice(reading, "reading", (*ARTICLE_READINGS, "§4.2.1"))
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     z_prior = torch.randn(len(x_val), model.config.latent_dim, generator=generator)  # (N, d)
     prior = model.decoder(z_prior)
     if reading == "sign fixed, z from the prior":
@@ -440,6 +449,8 @@ def encode_sentences(tok: WordTokenizer, sentences: list[str], max_tokens: int) 
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_instance(tok, "tok", WordTokenizer)
+    max_tokens = check_int(max_tokens, "max_tokens", min=1, max=10_000)
     T = max_tokens + 1
     enc = torch.full((len(sentences), T), tok.pad_id, dtype=torch.long)
     dec = torch.full((len(sentences), T), tok.pad_id, dtype=torch.long)
@@ -509,8 +520,8 @@ def train_sentence_vae(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(check_seed(seed))
+    g = torch.Generator().manual_seed(check_seed(seed))
     model = SentenceVAE(config)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = len(train_data["enc"])
@@ -646,7 +657,7 @@ def order_sensitivity(model: SentenceVAE, data: dict, n: int = 500, seed: int = 
 
     Defined in: notebooks/06_vae.ipynb
     """
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed))
     enc = data["enc"][:n].clone()  # (n, T)
     shuffled = enc.clone()
     for i in range(len(enc)):

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ..attention import LearnedPositionalEncoding, TransformerBlock
-from ..checks import check_int, check_probability, check_token_ids
+from ..checks import check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError, ArgumentTypeError
 from ..nn_utils import eval_mode
 
@@ -71,6 +71,7 @@ class BERT(nn.Module):
     """
 
     def __init__(self, config: BERTConfig):
+        check_instance(config, "config", BERTConfig)
         super().__init__()
         if not isinstance(config, BERTConfig):
             raise ArgumentTypeError(f"BERT expects a BERTConfig, got {type(config).__name__}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_int
+from ..checks import check_instance, check_int
 from ..nn_utils import mlp
 
 
@@ -48,6 +48,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, config: GANConfig):
+        check_instance(config, "config", GANConfig)
         super().__init__()
         self.net = mlp(config.latent_dim, config.n_hidden, config.data_dim, config.n_layer, nn.ReLU)
 
@@ -62,6 +63,7 @@ class Discriminator(nn.Module):
     """
 
     def __init__(self, config: GANConfig):
+        check_instance(config, "config", GANConfig)
         super().__init__()
         self.net = mlp(config.data_dim, config.n_hidden, 1, config.n_layer, nn.LeakyReLU)
 
@@ -76,6 +78,8 @@ class GAN(nn.Module):
     """
 
     def __init__(self, config: GANConfig | None = None):
+        if config is not None:
+            check_instance(config, "config", GANConfig)
         super().__init__()
         self.config = config = config or GANConfig()
         self.G = Generator(config)

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from ..attention import NORMS, LearnedPositionalEncoding, SinusoidalPositionalEncoding, TransformerBlock
-from ..checks import check_int, check_probability, check_token_ids
+from ..checks import check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError, ArgumentTypeError
 from ..nn_utils import eval_mode, make_adamw
 
@@ -84,6 +84,7 @@ class GPT(nn.Module):
     """
 
     def __init__(self, config: GPTConfig):
+        check_instance(config, "config", GPTConfig)
         super().__init__()
         if not isinstance(config, GPTConfig):
             raise ArgumentTypeError(f"GPT expects a GPTConfig, got {type(config).__name__}")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from ..checks import check_int, check_probability, check_token_ids
+from ..checks import check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -57,6 +57,7 @@ class LSTMLM(nn.Module):
     max_context = None
 
     def __init__(self, config: LSTMConfig):
+        check_instance(config, "config", LSTMConfig)
         super().__init__()
         if not isinstance(config, LSTMConfig):
             raise ArgumentTypeError(f"LSTMLM expects an LSTMConfig, got {type(config).__name__}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_int, check_probability
+from ..checks import check_instance, check_int, check_probability
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -47,6 +47,7 @@ class LSTMReader(nn.Module):
     """
 
     def __init__(self, config: LSTMReaderConfig):
+        check_instance(config, "config", LSTMReaderConfig)
         super().__init__()
         if not isinstance(config, LSTMReaderConfig):
             raise ArgumentTypeError(f"LSTMReader expects an LSTMReaderConfig, got {type(config).__name__}")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_int
+from ..checks import check_instance, check_int
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -77,6 +77,7 @@ class MemN2N(nn.Module):
     """
 
     def __init__(self, config: MemN2NConfig):
+        check_instance(config, "config", MemN2NConfig)
         super().__init__()
         if not isinstance(config, MemN2NConfig):
             raise ArgumentTypeError(f"MemN2N expects a MemN2NConfig, got {type(config).__name__}")

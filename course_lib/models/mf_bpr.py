@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_int
+from ..checks import check_instance, check_int
 
 
 @dataclass
@@ -48,6 +48,7 @@ class MFBPR(nn.Module):
     """
 
     def __init__(self, config: MFConfig):
+        check_instance(config, "config", MFConfig)
         super().__init__()
         self.config = c = config
         self.user = nn.Embedding(c.n_users, c.n_embd)  # (U, C) p_u

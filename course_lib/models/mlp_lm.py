@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_int, check_tensor, check_token_ids
+from ..checks import check_instance, check_int, check_tensor, check_token_ids
 
 
 @dataclass
@@ -50,6 +50,7 @@ class MLPLanguageModel(nn.Module):
     """
 
     def __init__(self, config: MLPLMConfig):
+        check_instance(config, "config", MLPLMConfig)
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.n_embd)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ..attention import LearnedPositionalEncoding, TransformerBlock, causal_mask
-from ..checks import check_int, check_probability, check_token_ids
+from ..checks import check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError
 from ..nn_utils import eval_mode
 
@@ -64,6 +64,7 @@ class SASRec(nn.Module):
     """
 
     def __init__(self, config: SASRecConfig):
+        check_instance(config, "config", SASRecConfig)
         super().__init__()
         self.config = c = config
         self.item = nn.Embedding(c.vocab_size, c.n_embd, padding_idx=0)

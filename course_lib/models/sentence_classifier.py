@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_choice, check_int, check_probability
+from ..checks import check_choice, check_instance, check_int, check_probability
 from ..errors import ArgumentError
 from ..nn_utils import eval_mode
 from ..pooling import AttentionPooling, max_pool, mean_pool
@@ -75,6 +75,7 @@ class BagOfWordsClassifier(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         self.cfg = cfg
         self.bow = nn.Linear(cfg.vocab_size, 1)
@@ -111,6 +112,7 @@ class MeanEncoder(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         self.out_dim = cfg.n_embd
 
@@ -128,6 +130,7 @@ class MaxEncoder(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         self.out_dim = cfg.n_embd
 
@@ -147,6 +150,7 @@ class AttentionEncoder(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         self.attn = AttentionPooling(cfg.n_embd)
         self.out_dim = cfg.n_embd
@@ -166,6 +170,7 @@ class BiLSTMEncoder(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         self.lstm = nn.LSTM(cfg.n_embd, cfg.n_hidden, batch_first=True, bidirectional=True)
         self.out_dim = 2 * cfg.n_hidden
@@ -199,6 +204,7 @@ class EmbeddingClassifier(nn.Module):
     """
 
     def __init__(self, cfg: ClassifierConfig, embeddings: torch.Tensor | None = None):
+        check_instance(cfg, "cfg", ClassifierConfig)
         super().__init__()
         if cfg.kind not in ENCODERS:
             raise ArgumentError(f"kind must name an encoder, one of {tuple(ENCODERS)}; got {cfg.kind!r}")

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_int, check_probability, check_token_ids
+from ..checks import check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -97,6 +97,7 @@ class Seq2Seq(nn.Module):
     """
 
     def __init__(self, config: Seq2SeqConfig):
+        check_instance(config, "config", Seq2SeqConfig)
         super().__init__()
         if not isinstance(config, Seq2SeqConfig):
             raise ArgumentTypeError(f"Seq2Seq expects a Seq2SeqConfig, got {type(config).__name__}")

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_int
+from ..checks import check_instance, check_int
 from ..errors import ArgumentError
 
 
@@ -76,6 +76,7 @@ class SkipGram(nn.Module):
     """
 
     def __init__(self, config: SkipGramConfig):
+        check_instance(config, "config", SkipGramConfig)
         super().__init__()
         self.config = config
         V, D = config.vocab_size, config.n_embd

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..attention import TransformerBlock
-from ..checks import check_int, check_probability
+from ..checks import check_instance, check_int, check_probability
 from ..errors import ArgumentError, ArgumentTypeError
 from .memnet import position_encoding
 
@@ -61,6 +61,7 @@ class TransformerReader(nn.Module):
     """
 
     def __init__(self, config: TransformerReaderConfig):
+        check_instance(config, "config", TransformerReaderConfig)
         super().__init__()
         if not isinstance(config, TransformerReaderConfig):
             raise ArgumentTypeError(f"TransformerReader expects a TransformerReaderConfig, got {type(config).__name__}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_choice, check_float, check_int, check_probability
+from ..checks import check_choice, check_float, check_instance, check_int, check_probability
 from ..errors import ArgumentError
 from ..losses import reparameterize
 from ..nn_utils import mlp
@@ -61,6 +61,8 @@ class ToyVAE(nn.Module):
     """
 
     def __init__(self, config: ToyVAEConfig | None = None):
+        if config is not None:
+            check_instance(config, "config", ToyVAEConfig)
         super().__init__()
         self.config = config = config or ToyVAEConfig()
         self.encoder = mlp(config.data_dim, config.n_hidden, 2 * config.latent_dim)
@@ -120,6 +122,8 @@ class ToyAutoencoder(nn.Module):
     """
 
     def __init__(self, config: ToyAutoencoderConfig | None = None):
+        if config is not None:
+            check_instance(config, "config", ToyAutoencoderConfig)
         super().__init__()
         self.config = config = config or ToyAutoencoderConfig()
         self.encoder = mlp(config.data_dim, config.n_hidden, config.latent_dim)
@@ -171,6 +175,7 @@ class SentenceVAE(nn.Module):
     """
 
     def __init__(self, config: SentenceVAEConfig):
+        check_instance(config, "config", SentenceVAEConfig)
         super().__init__()
         check_choice(config.rnn, "rnn", ("gru", "lstm"))
         check_choice(config.encoder, "encoder", ("rnn", "mean"))
