@@ -13,6 +13,7 @@ import csv
 from dataclasses import dataclass
 
 from .config import NOTEBOOKS_DIR, ROOT
+from .errors import ArgumentError
 
 #: Measured run times, written by ``tools/measure_notebooks.py`` (one row per notebook and mode).
 BUDGET_CSV = ROOT / "docs" / "notebook_budget.csv"
@@ -80,6 +81,7 @@ COURSE: tuple[Notebook, ...] = (
         "07_gan",
         "§3.2.2, §4.1.3.2, §4.2.2, §3.3 (GAN)",
         "the article's GAN losses vs the correct ones; mode collapse",
+        budget_full_s=300,  # about fifteen GANs (three objectives and a strong discriminator, three seeds each)
     ),
     Notebook(
         "08_translation",
@@ -201,7 +203,7 @@ def notebook(stem_or_number: str | int) -> Notebook:
     for nb in COURSE:
         if nb.stem == key or nb.stem.split("_", 1)[0] == key:
             return nb
-    raise KeyError(f"no notebook {stem_or_number!r} in the course map; known: {[n.stem for n in COURSE]}")
+    raise ArgumentError(f"no notebook {stem_or_number!r} in the course map; known: {[n.stem for n in COURSE]}")
 
 
 def course_table():

@@ -106,9 +106,10 @@ def train(
     error that says at which step.
 
     Models with fewer than :data:`SMALL_MODEL_PARAMS` parameters train on one thread (restored
-    afterwards): their operations are too small for a second thread to pay off, and on a busy
-    machine the threads wait for each other (``benchmarks/small_model_threads.py`` measures it on
-    notebook 06's 9,000-parameter VAE; the README shows the table).
+    afterwards): their operations are so small that a second thread gains little on a quiet machine,
+    and on a busy one the threads wait for each other and the step takes several times longer
+    (``benchmarks/small_model_threads.py`` measures both on notebook 06's 9,000-parameter VAE; the
+    README shows the table).
 
     Defined in: notebooks/01_background_ngram.ipynb
     """

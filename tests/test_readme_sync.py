@@ -105,7 +105,7 @@ def test_binder_advice_says_fast_mode_only_when_one_cpu_is_too_slow(tmp_path, mo
     _budget_csv(csv_path, [{**base, "mode": "full-1cpu", "wall_s": course.ONE_CPU_LIMIT_S - 1, "threads": 1}])
     assert "use fast mode" not in course.binder_advice("05") and "on one CPU" in course.binder_advice("05")
     assert "not been measured" in course.binder_advice("04")
-    with pytest.raises(KeyError, match="no notebook"):
+    with pytest.raises(ValueError, match="no notebook"):
         course.binder_advice(99)
 
 

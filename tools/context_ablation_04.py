@@ -1,15 +1,15 @@
 """Does notebook 04's 256-character context help its GPT? The full-size trial against notebook 05's recipe.
 
 Trains the same GPT (4 layers, 4 heads, 128 dims) on Tiny Shakespeare under four recipes (each notebook's
-recipe at its own size, and each with the other's context) and scores each on the whole validation text with the same sliding-window evaluation
-(windows of 64 characters, stride 32: every character predicted from at least 32 before it), and with its
-own context (stride half of it):
+recipe at its own size, and each with the other's context) and scores each on the whole validation text
+with the same sliding-window evaluation (windows of 64 characters, stride 32: every character predicted
+from at least 32 before it), and with its own context (stride half of it):
 
 * ``04``: notebook 04's recipe — windows growing from 32 to 256 characters, about 1,000 characters per step,
   1,000 steps, peak learning rate 3e-3;
 * ``04, context 64``: the same, with 64-character windows throughout;
 * ``05``: notebook 05's live recipe (``course_lib.char_lm.RECIPES["gpt"]``) — 64-character windows, 12 per
-  step (768 characters), 800 steps, peak learning rate 5e-3;
+  step (768 characters), 700 steps, peak learning rate 5e-3;
 * ``05, context 256``: the same, with 256-character windows (3 per step).
 
 Notebook 04 runs a shortened version of this comparison itself; this script is the full-size one

@@ -69,7 +69,7 @@ class MemoryWatcher(threading.Thread):
                 except psutil.Error:  # the process has ended: its last sample stands
                     continue
                 self.cpu_s[child.pid] = t.user + t.system
-            time.sleep(0.05)
+            time.sleep(0.2)  # VmHWM keeps the peak between polls; polling faster slowed the kernel it measures
 
     @property
     def total_cpu_s(self) -> float:

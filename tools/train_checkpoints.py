@@ -6,9 +6,9 @@ the validation loss, all in one file that loads with ``torch.load(..., weights_o
 replaces their lines in ``data/SHA256SUMS``.
 
 The recipes live in ``course_lib.char_lm.SHIPPED_RECIPES``: notebook 05's live recipes
-(``char_lm.RECIPES``) trained on six times as many characters (1,200 steps, batch 24 and a 128-character context).
-Same seed and same thread count give the same weights (about 5 minutes for the LSTM and 8 for the GPT
-on one quiet core).
+(``char_lm.RECIPES``) trained on about seven times as many characters (1,200 steps, batch 24 and a
+128-character context). Same seed and same thread count give the same weights (about 5 minutes for
+the LSTM and 8 for the GPT on one quiet core).
 
 Usage: python tools/train_checkpoints.py [--only lstm|gpt] [--seed 0] [--threads 2]
 """

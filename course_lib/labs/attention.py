@@ -311,8 +311,8 @@ class SequenceWarmup:
 CONTEXT_RECIPES = {
     "04": dict(context=SequenceWarmup(256, 1000), batch_tokens=1024, steps=1000, lr=3e-3, warmup=100, min_lr=3e-4),
     "04, context 64": dict(context=64, batch_tokens=1024, steps=1000, lr=3e-3, warmup=100, min_lr=3e-4),
-    "05": dict(context=64, batch_tokens=768, steps=800, lr=5e-3, warmup=50, min_lr=1e-4),
-    "05, context 256": dict(context=256, batch_tokens=768, steps=800, lr=5e-3, warmup=50, min_lr=1e-4),
+    "05": dict(context=64, batch_tokens=768, steps=700, lr=5e-3, warmup=50, min_lr=1e-4),
+    "05, context 256": dict(context=256, batch_tokens=768, steps=700, lr=5e-3, warmup=50, min_lr=1e-4),
 }
 
 

@@ -59,6 +59,8 @@ def _s(value_fn):
 
 
 POOL = {
+    # the course map
+    "stem_or_number": lambda: st.sampled_from([0, 5, "04", "13_review"]),
     # plain numbers
     "seed": lambda: st.integers(0, 2**63 - 1),
     "generator_seed": lambda: st.integers(0, 100),

@@ -134,7 +134,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.config.choose": "no valid call in pool.py yet (needs full, fast)",
     "course_lib.course.Notebook": "no valid call in pool.py yet (needs stem, sections, builds)",
     "course_lib.course.Session": "no valid call in pool.py yet (needs notebook, mode, teach_min, focus)",
-    "course_lib.course.notebook": "no valid call in pool.py yet (needs stem_or_number)",
     "course_lib.data.CharTokenizer": "no valid call in pool.py yet (needs chars)",
     "course_lib.data.get_lm_batch": "no valid call in pool.py yet (needs data)",
     "course_lib.data.load_text": "no valid call in pool.py yet (needs path)",
