@@ -1,13 +1,13 @@
-"""Why ``course_lib.train.train`` runs small models on one thread: 1 against 2 threads, quiet and busy.
+"""Small models and threads: 1 against 2 PyTorch threads, on a quiet machine and on a busy one.
 
 Trains notebook 06's 2-D VAE (``ToyVAE``, about 9,000 parameters, batch 256) for ``--steps`` steps with
 one and with two PyTorch threads, first on a quiet machine, then while a competing process keeps one
 CPU busy (a plain Python loop, like a browser tab or a second kernel would) — each setting
-``--repeats`` times, best time kept. The course's rule (``train.SMALL_MODEL_PARAMS``) is switched off
-here so that the thread count asked for is the one used.
+``--repeats`` times, best time kept.
 
-On a 2-core machine, two threads for such tiny operations gain little when the machine is quiet, and
-lose badly when it is not: each operation waits for the thread that lost its CPU.
+On a 2-core machine a second thread helps such tiny operations a little when the machine is quiet,
+and costs several times that when it is not: each operation waits for the thread that lost its CPU.
+Hence the advice to set ``COURSE_THREADS=1`` on a busy machine.
 
 Usage: python benchmarks/small_model_threads.py [--steps 300] [--repeats 3] [--record]
 (``--record`` writes the table to docs/results/bench.json, which the README shows.)
@@ -37,13 +37,10 @@ def time_training(threads: int, steps: int, repeats: int) -> float:
     """Best wall time (s) of ``steps`` toy-VAE steps with ``threads`` PyTorch threads."""
     import torch
 
-    from course_lib import train as train_mod
     from course_lib.labs.vae import train_toy_vae
     from course_lib.toy_data import toy_spiral
 
     x, _ = toy_spiral(4000, generator=torch.Generator().manual_seed(0))
-    rule = train_mod.SMALL_MODEL_PARAMS
-    train_mod.SMALL_MODEL_PARAMS = 0  # measure the thread count asked for, not the course's rule
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(threads)
@@ -56,7 +53,6 @@ def time_training(threads: int, steps: int, repeats: int) -> float:
         return best
     finally:
         torch.set_num_threads(before)
-        train_mod.SMALL_MODEL_PARAMS = rule
 
 
 def main(argv=None) -> list[dict]:

@@ -17,7 +17,6 @@ equal-length lists and each step applies them in order to the same batch.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import os
@@ -38,9 +37,6 @@ from .data import _relative_to_data, read_checksums, sha256_file
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
 from .nn_utils import count_parameters, eval_mode  # noqa: F401  (count_parameters: re-exported)
 
-#: Below this many parameters :func:`train` uses one thread (see its docstring).
-SMALL_MODEL_PARAMS = 100_000
-
 LossFn = Callable[[nn.Module, Any], "torch.Tensor | Mapping[str, torch.Tensor]"]
 
 
@@ -56,25 +52,6 @@ def _as_metrics(out, name: str) -> dict[str, torch.Tensor]:
     raise TypeError(f"{name} must return a scalar tensor or a dict with 'loss', got {type(out).__name__}")
 
 
-def _small_models_on_one_thread(fn):
-    """Run ``fn(model, ...)`` with one PyTorch thread when ``model`` has fewer than SMALL_MODEL_PARAMS parameters."""
-
-    @functools.wraps(fn)
-    def wrapper(model, *args, **kwargs):
-        threads = torch.get_num_threads()
-        one = threads > 1 and isinstance(model, nn.Module) and count_parameters(model) < SMALL_MODEL_PARAMS
-        if one:
-            torch.set_num_threads(1)
-        try:
-            return fn(model, *args, **kwargs)
-        finally:
-            if one:
-                torch.set_num_threads(threads)
-
-    return wrapper
-
-
-@_small_models_on_one_thread
 def train(
     model: nn.Module,
     get_batch: Callable[[int], Any],
@@ -105,11 +82,9 @@ def train(
     metrics (NaN on rows without an evaluation). A NaN or infinite loss stops training with an
     error that says at which step.
 
-    Models with fewer than :data:`SMALL_MODEL_PARAMS` parameters train on one thread (restored
-    afterwards): their operations are so small that a second thread gains little on a quiet machine,
-    and on a busy one the threads wait for each other and the step takes several times longer
-    (``benchmarks/small_model_threads.py`` measures both on notebook 06's 9,000-parameter VAE; the
-    README shows the table).
+    It trains with PyTorch's current thread count (``course_lib`` sets it to the CPUs it may use). On a
+    busy machine small models train faster with one thread (``COURSE_THREADS=1``):
+    ``benchmarks/small_model_threads.py`` measures it, and the README shows the table.
 
     Defined in: notebooks/01_background_ngram.ipynb
     """

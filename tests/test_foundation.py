@@ -327,27 +327,6 @@ def test_training_loop_stops_on_nan():
         )
 
 
-def test_small_models_train_on_one_thread_and_threads_are_restored():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        seen = {}
-
-        def loss_fn(m, batch, key):
-            seen[key] = torch.get_num_threads()
-            return m(torch.ones(1, m.in_features)).sum() ** 2
-
-        for key, width in (("small", 8), ("large", 400)):  # 81 and 160,400 parameters
-            model = nn.Linear(width, width)
-            assert (train.count_parameters(model) < train.SMALL_MODEL_PARAMS) == (key == "small")
-            opt = torch.optim.SGD(model.parameters(), 0.01)
-            train.train(model, lambda s: None, lambda m, b, k=key: loss_fn(m, b, k), opt, steps=2, progress=False)
-            assert torch.get_num_threads() == 2  # restored
-        assert seen == {"small": 1, "large": 2}
-    finally:
-        torch.set_num_threads(before)
-
-
 def test_checkpoint_round_trip_and_corruption(tmp_path):
     model = nn.Linear(4, 3)
     path = train.save_checkpoint(tmp_path / "m.pt", model, config={"d": 4}, extra={"itos": list("abc")})
