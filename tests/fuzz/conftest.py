@@ -10,6 +10,7 @@ import os
 import resource
 
 import pytest
+import torch
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(
@@ -40,3 +41,12 @@ def fuzz_sandbox(tmp_path_factory):
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         os.chdir(old_cwd)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Fuzz on one PyTorch thread: tiny calls, and no thread pool to oversubscribe beside the other worker."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,7 +12,6 @@ import warnings
 
 import matplotlib
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,14 +24,6 @@ from registry import EXEMPT, KNOWN_FINDINGS, NOT_YET, VALIDATION_ONLY  # noqa: E
 os.environ.setdefault("COURSE_FAST", "1")
 ITEMS = public_items()
 FUZZED = sorted(k for k in ITEMS if k not in EXEMPT and k not in NOT_YET and k not in KNOWN_FINDINGS)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("key", FUZZED)

@@ -11,7 +11,6 @@ import time
 import ipywidgets as w
 import matplotlib
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -158,14 +157,6 @@ def assert_friendly(key, panel, name, value, seconds):
         assert panel.error and "limit" in panel.error, (
             f"{key}: {name}={str(value)[:40]!r} took {seconds:.1f} s and was not refused with a limit"
         )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("key", sorted(PANELS))
