@@ -245,3 +245,21 @@ ONLY_MUTATE: dict[str, list[str]] = {
         "closest_matches": ["word"],
     }.items()
 }
+
+
+def _merge_parts():
+    """Merge pool_a/b/c (imported last: they may use this module's builders)."""
+    import pool_a
+    import pool_b
+    import pool_c
+
+    for part in (pool_a, pool_b, pool_c):
+        clash = sorted(set(part.POOL_EXTRA) & set(POOL))
+        if clash:
+            raise RuntimeError(f"{part.__name__} redefines pool entries {clash}: use OVERRIDES_EXTRA instead")
+        POOL.update(part.POOL_EXTRA)
+        OVERRIDES.update(part.OVERRIDES_EXTRA)
+        ONLY_MUTATE.update(part.ONLY_MUTATE_EXTRA)
+
+
+_merge_parts()
