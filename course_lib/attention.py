@@ -33,7 +33,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import MAX_WIDTH, check_float, check_int, check_mask, check_probability, check_seed, check_tensor
+from .checks import (
+    MAX_WIDTH,
+    check_choice,
+    check_flag,
+    check_float,
+    check_int,
+    check_mask,
+    check_probability,
+    check_seed,
+    check_tensor,
+)
 from .errors import ArgumentError, ArgumentTypeError
 
 if TYPE_CHECKING:  # for annotations only: importing the GPT must not load pandas
@@ -122,7 +132,10 @@ def causal_mask(T_q: int, T_k: int | None = None, device=None) -> torch.Tensor:
 
     Defined in: notebooks/04_attention.ipynb
     """
-    T_k = T_q if T_k is None else T_k
+    T_q = check_int(T_q, "T_q", min=0, max=1_000_000)
+    T_k = T_q if T_k is None else check_int(T_k, "T_k", min=0, max=1_000_000)
+    if T_k * T_q > 100_000_000:
+        raise ArgumentError(f"a causal mask of T_q={T_q} × T_k={T_k} is too large (the limit is 10⁸ entries)")
     if T_q < 0 or T_k < T_q:
         raise ArgumentError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
     return torch.ones(T_q, T_k, dtype=torch.bool, device=device).tril(diagonal=T_k - T_q)
@@ -358,6 +371,7 @@ class MultiHeadAttention(nn.Module):
         check_int(n_head, "n_head", min=1, max=MAX_WIDTH)
         if n_embd % n_head:
             raise ArgumentError(f"n_embd={n_embd} must be divisible by n_head={n_head}")
+        bias, use_sdpa, rope = check_flag(bias, "bias"), check_flag(use_sdpa, "use_sdpa"), check_flag(rope, "rope")
         self.n_embd, self.n_head, self.head_size = n_embd, n_head, n_embd // n_head
         self.q_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.k_proj = nn.Linear(n_embd, n_embd, bias=bias)
@@ -452,6 +466,7 @@ class MLP(nn.Module):
         check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
         check_int(mlp_ratio, "mlp_ratio", min=1, max=64)
         check_probability(dropout, "dropout", allow_one=False)
+        bias = check_flag(bias, "bias")
         super().__init__()
         self.fc = nn.Linear(n_embd, mlp_ratio * n_embd, bias=bias)
         self.act = nn.GELU()
@@ -493,9 +508,9 @@ class TransformerBlock(nn.Module):
     ):
         check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
         check_int(n_head, "n_head", min=1, max=MAX_WIDTH)
+        check_choice(norm, "norm", NORMS)
+        bias, residual = check_flag(bias, "bias"), check_flag(residual, "residual")
         super().__init__()
-        if norm not in NORMS:
-            raise ArgumentError(f"norm must be one of {NORMS}, got {norm!r}")
         self.norm, self.residual = norm, residual
         self.ln1 = nn.LayerNorm(n_embd, bias=bias) if norm != "none" else nn.Identity()
         self.attn = MultiHeadAttention(n_embd, n_head, dropout=dropout, bias=bias, use_sdpa=use_sdpa, rope=rope)
@@ -541,8 +556,18 @@ def head_pattern_scores(
     """
     import pandas as pd  # only here: importing the GPT must not load pandas
 
-    if not maps:
+    if not isinstance(maps, (list, tuple)) or not maps:
         raise ArgumentError("maps must be a non-empty list of (B, H, T, T) attention weights, one per layer")
+    for li, m in enumerate(maps):
+        check_tensor(m, f"maps[{li}]", dim=4, dtype="float")
+    if ids is not None:
+        check_tensor(ids, "ids", dim=2, dtype="integer")
+        if ids.shape[1] != maps[0].size(-1) or ids.shape[0] not in (1, maps[0].size(0)):
+            raise ArgumentError(f"ids must have shape (B, T) = {tuple(maps[0].shape[::3])}, got {tuple(ids.shape)}")
+    if not isinstance(space_ids, (list, tuple, set)) or any(
+        isinstance(i, bool) or not isinstance(i, int) for i in space_ids
+    ):
+        raise ArgumentTypeError(f"space_ids must be a list of token ids, got {space_ids!r:.60}")
     rows = []
     T = maps[0].size(-1)
     if T < 2:

@@ -58,6 +58,10 @@ def gpt2_chars_to_bytes(token: str) -> bytes:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_text(token, "token")
+    unknown = sorted({c for c in token if c not in _GPT2_CHAR_TO_BYTE})
+    if unknown:
+        raise ArgumentError(f"token holds characters that stand for no byte in GPT-2's table: {unknown[:5]}")
     return bytes(_GPT2_CHAR_TO_BYTE[c] for c in token)
 
 
@@ -105,6 +109,14 @@ def learn_merges(
     """
     check_int(n_merges, "n_merges", min=0)
     check_int(min_frequency, "min_frequency", min=1)
+    check_int(first_id, "first_id", min=0)
+    if not isinstance(word_counts, dict):
+        raise ArgumentTypeError(f"word_counts must be a dict {{tuple of ids: count}}, got {type(word_counts).__name__}")
+    for w, c in word_counts.items():
+        if not isinstance(w, tuple) or any(isinstance(i, bool) or not isinstance(i, int) for i in w):
+            raise ArgumentTypeError(f"word_counts keys must be tuples of integer ids, got {w!r:.60}")
+        if isinstance(c, bool) or not isinstance(c, int) or c < 1:
+            raise ArgumentError(f"word_counts values must be counts (integers ≥ 1), got {c!r:.60} for {w!r:.40}")
     words = [tuple(w) for w in word_counts]
     freq = [int(word_counts[w]) for w in words]
     counts: Counter = Counter()

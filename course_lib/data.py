@@ -50,6 +50,8 @@ def read_checksums(sums_file: str | Path = SHA256SUMS) -> dict[str, str]:
             f"{sums_file} is missing: it lists the expected hash of every data file. "
             "Restore it with `git checkout -- data/SHA256SUMS` or re-clone the course."
         )
+    if not sums_file.is_file():
+        raise ArgumentError(f"sums_file {str(sums_file)!r} is not a file (it is a directory or a special file)")
     try:
         text = sums_file.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -69,6 +69,13 @@ class WordVectors:
     """
 
     def __init__(self, words: Sequence[str], vectors, name: str = ""):
+        if isinstance(words, (str, bytes, torch.Tensor, np.ndarray)) or not isinstance(words, Iterable):
+            raise ArgumentTypeError(f"words must be a list of strings, got {type(words).__name__}")
+        words = list(words)
+        bad = [w for w in words if not isinstance(w, str)]
+        if bad:
+            raise ArgumentTypeError(f"words must be a list of strings, got {bad[0]!r} ({type(bad[0]).__name__})")
+        check_text(name, "name")
         if not isinstance(vectors, torch.Tensor):
             vectors = np.asarray(vectors)
             if not np.issubdtype(vectors.dtype, np.number):

@@ -208,6 +208,8 @@ STRATEGIES = ("greedy", "sample", "top-k", "top-p")
 
 #: Longer prompts are refused: reading 100,000 characters would take seconds and gain nothing.
 MAX_PROMPT_CHARS = 2000
+#: generate_text writes at most this many characters (a huge length would run for hours, one token at a time).
+MAX_GENERATED_CHARS = 2000
 
 
 def encode_prompt(tokenizer, prompt: str) -> torch.Tensor:
@@ -273,7 +275,7 @@ def generate_text(
     """
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
     generator = torch.Generator().manual_seed(check_seed(seed))
-    length = check_int(length, "length", min=0)
+    length = check_int(length, "length", min=0, max=MAX_GENERATED_CHARS)
     out = generate(model, idx, length, generator=generator, **strategy_kwargs(strategy, temperature, top_k, top_p))
     return tokenizer.decode(out[0])
 
@@ -292,7 +294,9 @@ def next_token_distribution(model, tokenizer, prompt: str, temperatures=(0.5, 1.
     check_instance(tokenizer, "tokenizer", Tokenizer, "course tokenizer (course_lib.data.Tokenizer)")
     check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
     top = check_int(top, "top", min=1, max=tokenizer.vocab_size)
-    temperatures = [check_float(t, "temperature", min=0.0, min_open=True) for t in temperatures]
+    if not isinstance(temperatures, (list, tuple)) or not 1 <= len(temperatures) <= 20:
+        raise ArgumentTypeError(f"temperatures must be a list of 1 to 20 numbers > 0, got {temperatures!r:.60}")
+    temperatures = [check_float(t, "temperatures", min=0.0, min_open=True) for t in temperatures]
     idx = encode_prompt(tokenizer, prompt)  # (1, T)
     ctx = getattr(model, "max_context", None)
     if ctx is not None:

@@ -88,6 +88,8 @@ def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
 
 def _check_recon(recon: torch.Tensor, target: torch.Tensor, kind: str) -> None:
     check_choice(kind, "kind", VAE_KINDS)
+    check_tensor(recon, "recon", dtype="float")
+    check_tensor(target, "target")
     if kind == "categorical":
         if recon.dim() != 3 or target.shape != recon.shape[:2]:
             raise ArgumentError(
@@ -115,6 +117,21 @@ def reconstruction_nll(
     Defined in: notebooks/06_vae.ipynb
     """
     _check_recon(recon, target, kind)
+    if kind != "categorical" and recon.dim() == 0:
+        raise ArgumentError("recon must have shape (B, D), got a scalar")
+    if isinstance(log_sigma, torch.Tensor):
+        flat = (len(recon), recon[0].numel()) if recon.dim() else ()
+        try:
+            ok = torch.broadcast_shapes(log_sigma.shape, flat) == flat
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise ArgumentError(
+                f"log_sigma must be a number or a tensor broadcastable to recon (B, D) = {flat}, "
+                f"got shape {tuple(log_sigma.shape)}"
+            )
+    else:
+        log_sigma = check_float(log_sigma, "log_sigma")
     if kind == "categorical":
         B, T, V = recon.shape
         nll = F.cross_entropy(recon.reshape(B * T, V), target.reshape(B * T), ignore_index=-100, reduction="none")
@@ -127,8 +144,12 @@ def reconstruction_nll(
     return F.binary_cross_entropy_with_logits(flat_r, flat_t, reduction="none").sum(-1)
 
 
-def _check_one_code_per_example(codes: torch.Tensor, target: torch.Tensor) -> None:
-    if len(codes) != len(target):
+def _check_one_code_per_example(codes: torch.Tensor, target: torch.Tensor, name: str = "mu") -> None:
+    check_tensor(codes, name)
+    check_tensor(target, "target")
+    if codes.dim() == 0:
+        raise ArgumentError(f"{name} must have shape (B, d), one latent code per example; got a scalar")
+    if target.dim() == 0 or len(codes) != len(target):
         raise ArgumentError(f"got {len(codes)} latent codes for {len(target)} examples: one latent code per example")
 
 
@@ -170,6 +191,8 @@ def iwae_bound(log_px_given_z: torch.Tensor, z: torch.Tensor, mu: torch.Tensor, 
     Defined in: notebooks/06_vae.ipynb
     """
     _check_mu_logvar(mu, logvar)
+    check_tensor(log_px_given_z, "log_px_given_z", dtype="float")
+    check_tensor(z, "z", dtype="float")
     if z.dim() != 3 or z.shape[1:] != mu.shape or log_px_given_z.shape != z.shape[:2]:
         raise ArgumentError(
             f"expected log_px_given_z (K, B), z (K, B, d) and mu (B, d), got {tuple(log_px_given_z.shape)}, "
@@ -197,7 +220,7 @@ def article_vae_loss(
     Defined in: notebooks/06_vae.ipynb
     """
     check_float(lam, "lam", min=0.0)
-    _check_one_code_per_example(z, target)
+    _check_one_code_per_example(z, target, "z")
     log_px_z = -reconstruction_nll(recon_mean, target, "gaussian", log_sigma)  # (B,)
     return (log_px_z + lam * standard_normal_log_prob(z)).mean()
 
@@ -252,7 +275,10 @@ def article_case_study_loss(word_vectors: torch.Tensor, encoder, decoder, lam: f
 
     Defined in: notebooks/06_vae.ipynb
     """
-    check_tensor(word_vectors, "word_vectors", dim=2)
+    check_tensor(word_vectors, "word_vectors", dim=2, dtype="float")
+    for name, f in (("encoder", encoder), ("decoder", decoder)):
+        if not callable(f):
+            raise ArgumentTypeError(f"{name} must be a function or module (T, D) → (T, D), got {type(f).__name__}")
     z = encoder(word_vectors)  # (T, D)
     return article_encoder_loss(word_vectors, z, lam) + article_decoder_loss(word_vectors, decoder(z))
 
@@ -315,6 +341,11 @@ def article_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> to
     """
     _check_prob(d_real, "d_real")
     _check_prob(d_fake, "d_fake")
+    if d_real.shape != d_fake.shape:
+        raise ArgumentError(
+            f"d_real and d_fake must have the same shape (one fake per real example), "
+            f"got {tuple(d_real.shape)} and {tuple(d_fake.shape)}"
+        )
     return -torch.log(d_real + d_fake).mean()
 
 

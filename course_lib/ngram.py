@@ -26,8 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_float, check_int, check_seed, require_text
-from .errors import ArgumentError, InputError
+from .checks import check_float, check_instance, check_int, check_seed, require_text
+from .errors import ArgumentError, ArgumentTypeError, InputError
+
+#: ngram_sample_text writes at most this many characters (one model query each).
+MAX_SAMPLE_CHARS = 2000
 
 
 @dataclass
@@ -272,6 +275,17 @@ def ngram_sample_text(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    from .data import Tokenizer
+
+    check_instance(models, "models", dict, "dict {order: fitted KneserNeyLM}")
+    bad = [k for k, m in models.items() if not isinstance(m, KneserNeyLM)]
+    if bad:
+        raise ArgumentTypeError(f"models must map an order to a fitted KneserNeyLM; models[{bad[0]!r}] is not one")
+    check_instance(tokenizer, "tokenizer", Tokenizer, "course tokenizer (course_lib.data.Tokenizer)")
+    n = check_int(n, "n", min=0)
+    temperature = check_float(temperature, "temperature", min=0.0, min_open=True)
+    length = check_int(length, "length", min=0, max=MAX_SAMPLE_CHARS)
+    seed = check_seed(seed)
     prompt = require_text(prompt, "a prompt (a few characters to continue)")
     unknown = tokenizer.unknown(prompt)
     if unknown:
@@ -280,6 +294,6 @@ def ngram_sample_text(
             "Use letters, digits and ordinary punctuation."
         )
     if n not in models:
-        raise InputError(f"No model of order {n}; choose one of {sorted(models)}.")
-    ids = models[n].sample(tokenizer.encode(prompt), int(length), temperature=float(temperature), seed=int(seed))
+        raise InputError(f"No model of order {n}; choose one of {sorted(models, key=repr)}.")
+    ids = models[n].sample(tokenizer.encode(prompt), length, temperature=temperature, seed=seed)
     return prompt + tokenizer.decode(ids)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .checks import check_float, check_instance
+from .checks import MAX_WIDTH, check_float, check_instance, check_int
 from .errors import ArgumentTypeError
 
 
@@ -67,6 +67,11 @@ def mlp(n_in: int, n_hidden: int, n_out: int, n_layer: int = 3, act: type[nn.Mod
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    for value, name in ((n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out")):
+        check_int(value, name, min=1, max=MAX_WIDTH)
+    check_int(n_layer, "n_layer", min=1, max=1000)
+    if not (isinstance(act, type) and issubclass(act, nn.Module)):
+        raise ArgumentTypeError(f"act must be a torch.nn.Module class such as nn.ReLU, got {act!r:.60}")
     layers, d = [], n_in
     for _ in range(n_layer - 1):
         layers += [nn.Linear(d, n_hidden), act()]

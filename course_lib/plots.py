@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .checks import check_float
+from .checks import check_flag, check_float, check_instance, check_text
+from .errors import ArgumentError, ArgumentTypeError
 
 PALETTE = "colorblind"
 
@@ -44,6 +45,36 @@ def _ax(ax, figsize=None):
     return ax
 
 
+def _check_ax(ax, figsize=None) -> None:
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise ArgumentTypeError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
+    if figsize is not None:
+        if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
+            raise ArgumentTypeError(f"figsize must be a (width, height) pair in inches, got {figsize!r}")
+        for v in figsize:
+            check_float(v, "figsize", min=0.0, max=100.0, min_open=True)
+
+
+def _check_label(value, name: str) -> None:
+    """None or a string: a title or an axis label."""
+    if value is not None:
+        check_text(value, name, max_len=1000)
+
+
+def _as_matrix(value, name: str, ndim: int) -> np.ndarray:
+    """A tensor, array or nested list of numbers as a float array with ``ndim`` dimensions."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise ArgumentTypeError(f"{name} must be a tensor or array of numbers, got {type(value).__name__}")
+    raw = value.detach().cpu() if hasattr(value, "detach") else value
+    try:
+        m = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"{name} must be a tensor or array of numbers, got {type(value).__name__}") from None
+    if m.ndim != ndim:
+        raise ArgumentError(f"{name} must have {ndim} dimensions, got shape {m.shape}")
+    return m
+
+
 def plot_history(
     history: pd.DataFrame | dict,
     y: Sequence[str] | str | None = None,
@@ -62,16 +93,36 @@ def plot_history(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    check_text(x, "x")
+    if y is not None and not isinstance(y, str):
+        if not isinstance(y, (list, tuple)) or not all(isinstance(c, str) for c in y):
+            raise ArgumentTypeError(f"y must be a column name or a list of column names, got {y!r}")
+    _check_ax(ax)
+    _check_label(title, "title")
+    _check_label(ylabel, "ylabel")
+    logy = check_flag(logy, "logy")
+    if baselines is not None:
+        check_instance(baselines, "baselines", dict, "dict {label: value}")
+        baselines = {str(k): check_float(v, "baselines", min=-1e300, max=1e300) for k, v in baselines.items()}
     runs = history if isinstance(history, dict) else {"": history}
+    if not runs:
+        raise ArgumentError("history must be a DataFrame or a non-empty dict {run name: DataFrame}")
     frames = []
     for run, h in runs.items():
-        if not isinstance(h, pd.DataFrame) or x not in h:
-            raise ValueError(f"history {run!r} must be a DataFrame with a {x!r} column (as returned by train())")
+        if not isinstance(h, pd.DataFrame):
+            raise ArgumentTypeError(
+                f"history {run!r} must be a DataFrame (as returned by train()), got {type(h).__name__}"
+            )
+        if x not in h:
+            raise ArgumentError(f"history {run!r} has no x column {x!r}; it has {list(h.columns)}")
         cols = [y] if isinstance(y, str) else list(y) if y is not None else [c for c in h.columns if c.endswith("loss")]
         missing = [c for c in cols if c not in h]
         if missing:
-            raise ValueError(f"history {run!r} has no column(s) {missing}; it has {list(h.columns)}")
+            raise ArgumentError(f"history {run!r} has no y column(s) {missing}; it has {list(h.columns)}")
+        if not cols:
+            raise ArgumentError(f"history {run!r} has no column ending in 'loss': name the columns to draw with y")
         long = h[[x] + cols].melt(id_vars=x, var_name="metric", value_name="value").dropna()
+        run = str(run)
         long["curve"] = long["metric"] if not run else (run + ": " + long["metric"] if len(cols) > 1 else run)
         frames.append(long)
     data = pd.concat(frames, ignore_index=True)
@@ -111,11 +162,31 @@ def heatmap(
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    m = np.asarray(matrix.detach().cpu() if hasattr(matrix, "detach") else matrix, dtype=float)
-    if m.ndim != 2:
-        raise ValueError(f"heatmap expects a 2-D matrix, got shape {m.shape}")
+    m = _as_matrix(matrix, "matrix", 2)
+    if 0 in m.shape:
+        raise ArgumentError(f"matrix must have at least one row and one column, got shape {m.shape}")
+    for labels, name, size in ((xticklabels, "xticklabels", m.shape[1]), (yticklabels, "yticklabels", m.shape[0])):
+        if labels is None or isinstance(labels, (bool, np.bool_)) or (isinstance(labels, str) and labels == "auto"):
+            continue
+        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) != size:
+            raise ArgumentError(f"{name} must be a list of {size} labels (one per position), got {labels!r:.60}")
+    _check_ax(ax, figsize)
+    for label, name in ((title, "title"), (xlabel, "xlabel"), (ylabel, "ylabel")):
+        _check_label(label, name)
     if annot is None:
         annot = max(m.shape) <= 12
+    annot = check_flag(annot, "annot")
+    cbar = check_flag(cbar, "cbar")
+    check_text(fmt, "fmt", max_len=20)
+    try:
+        format(0.5, fmt)
+    except ValueError:
+        raise ArgumentError(f"fmt must be a number format such as '.2f' or '.1%', got {fmt!r}") from None
+    check_text(cmap, "cmap", max_len=100)
+    if cmap not in plt.colormaps():
+        raise ArgumentError(f"cmap {cmap!r:.60} is not a matplotlib colour map (e.g. 'rocket_r', 'vlag', 'viridis')")
+    vmin = None if vmin is None else check_float(vmin, "vmin")
+    vmax = None if vmax is None else check_float(vmax, "vmax")
     ax = _ax(ax, figsize)
     sns.heatmap(
         m,
@@ -153,11 +224,16 @@ def labelled_scatter(
     Defined in: notebooks/00_start_here.ipynb
     Used by: course_lib/labs/embeddings.py
     """
-    p = np.asarray(points.detach().cpu() if hasattr(points, "detach") else points, dtype=float)
-    if p.ndim != 2 or p.shape[1] != 2:
-        raise ValueError(f"labelled_scatter expects points of shape (N, 2), got {p.shape}")
-    if len(labels) != len(p):
-        raise ValueError(f"got {len(p)} points but {len(labels)} labels")
+    p = _as_matrix(points, "points", 2)
+    if p.shape[1] != 2:
+        raise ArgumentError(f"points must have shape (N, 2), got {p.shape}")
+    if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) != len(p):
+        raise ArgumentError(f"labels must be a list of {len(p)} labels, one per point, got {labels!r:.60}")
+    if hue is not None and (isinstance(hue, (str, bytes, dict)) or not hasattr(hue, "__len__") or len(hue) != len(p)):
+        raise ArgumentError(f"hue must be None or a list of {len(p)} group names, one per point, got {hue!r:.60}")
+    _check_ax(ax, figsize)
+    _check_label(title, "title")
+    fontsize = check_float(fontsize, "fontsize", min=0.0, max=200.0, min_open=True)
     ax = _ax(ax, figsize)
     frame = pd.DataFrame({"x": p[:, 0], "y": p[:, 1], "group": list(hue) if hue is not None else ["" for _ in labels]})
     sns.scatterplot(data=frame, x="x", y="y", hue="group" if hue is not None else None, ax=ax, s=40)
@@ -188,6 +264,19 @@ def bar_with_errors(
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(table, "table", pd.DataFrame, "pandas DataFrame")
+    for value, name in ((x, "x"), (y, "y"), (err, "err"), (hue, "hue")):
+        if value is None and name in ("err", "hue"):
+            continue
+        check_text(value, name)
+        if value not in table.columns:
+            raise ArgumentError(f"{name}={value!r:.60} is not a column of table; it has {list(table.columns)}")
+    numeric = pd.api.types.is_numeric_dtype
+    if not numeric(table[y]) or (err is not None and not numeric(table[err])):
+        raise ArgumentError(f"the y column {y!r} (and the err column) of table must hold numbers")
+    _check_ax(ax)
+    _check_label(title, "title")
+    _check_label(ylabel, "ylabel")
     ax = _ax(ax)
     sns.barplot(data=table, x=x, y=y, hue=hue, ax=ax, errorbar=None)
     if err is not None:  # seaborn draws one container per hue level, its bars in the order of the x categories
@@ -215,6 +304,9 @@ def figure_to_png(fig) -> bytes:
     """
     import io
 
+    from matplotlib.figure import Figure
+
+    check_instance(fig, "fig", Figure, "matplotlib Figure")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)

@@ -22,6 +22,7 @@ Words never seen in training are dropped from the input (a sentence with no know
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -29,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_instance, check_seed, check_text
+from .checks import check_float, check_instance, check_int, check_seed, check_text
 from .data import WordTokenizer, load_text
 from .embeddings import WordVectors
-from .errors import ArgumentError, DataFileError
+from .errors import ArgumentError, ArgumentTypeError, DataFileError
 from .models.sentence_classifier import KINDS, BagOfWordsClassifier, ClassifierConfig, EmbeddingClassifier
 from .nn_utils import eval_mode
 
@@ -84,7 +85,13 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
     Defined in: notebooks/03_context_representation.ipynb
     """
     check_instance(df, "df", pd.DataFrame)
-    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
+    missing = [c for c in ("source", "label") if c not in df.columns]
+    if missing:
+        raise ArgumentError(f"df must have the columns source and label (see load_sentiment()); missing {missing}")
+    if not isinstance(fractions, (tuple, list)) or len(fractions) != 3:
+        raise ArgumentTypeError(f"fractions must be three numbers (train, val, test), got {fractions!r}")
+    fractions = [check_float(f, "fractions", min=0.0, max=1.0, min_open=True) for f in fractions]
+    if abs(sum(fractions) - 1) > 1e-9:
         raise ArgumentError(f"fractions must be three positive numbers summing to 1, got {fractions}")
     rng = np.random.default_rng(check_seed(seed))
     parts = {"train": [], "val": [], "test": []}
@@ -101,11 +108,23 @@ def stratified_split(df: pd.DataFrame, fractions=(0.6, 0.2, 0.2), seed: int = 0)
 # ----------------------------------------------------------------------------------------------
 # Vocabulary and encoding
 # ----------------------------------------------------------------------------------------------
+def _check_texts(texts, name: str = "texts") -> list[str]:
+    """A list (or Series) of sentences, as a list of str."""
+    if isinstance(texts, (str, bytes, dict, torch.Tensor)) or not isinstance(texts, Iterable):
+        raise ArgumentTypeError(f"{name} must be a list (or Series) of sentences, got {type(texts).__name__}")
+    texts = list(texts)
+    bad = [t for t in texts if not isinstance(t, str)]
+    if bad:
+        raise ArgumentTypeError(f"{name} must hold strings, got {bad[0]!r:.40} ({type(bad[0]).__name__})")
+    return texts
+
+
 def build_tokenizer(texts, glove=None) -> WordTokenizer:
     """Vocabulary: every word of the training ``texts`` (most frequent first), plus every GloVe word if given.
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    texts = _check_texts(texts)
     if glove is not None:
         check_instance(glove, "glove", WordVectors)
     tok = WordTokenizer.from_texts(texts, min_freq=1)
@@ -120,6 +139,11 @@ def encode(tokenizer: WordTokenizer, texts, max_len: int = MAX_LEN):
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(tokenizer, "tokenizer", WordTokenizer)
+    texts = _check_texts(texts)
+    if not texts:
+        raise ArgumentError("texts must hold at least one sentence")
+    max_len = check_int(max_len, "max_len", min=1)
     seqs = []
     for t in texts:
         ids = [tokenizer.stoi[w] for w in tokenizer.tokenize(t) if w in tokenizer.stoi][:max_len]
@@ -141,6 +165,8 @@ def glove_matrix(tokenizer: WordTokenizer, glove, seed: int = 0) -> torch.Tensor
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(tokenizer, "tokenizer", WordTokenizer)
+    check_instance(glove, "glove", WordVectors)
     generator = torch.Generator().manual_seed(check_seed(seed))
     std = float(glove.vectors.std())
     m = torch.randn(tokenizer.vocab_size, glove.dim, generator=generator) * std

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .checks import check_float, check_int, check_probability, check_tensor
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 
 #: The standard deviation of the noise around the spiral (per coordinate).
 SPIRAL_NOISE = 0.15
@@ -30,7 +30,11 @@ def spiral_curve(t: torch.Tensor) -> torch.Tensor:
 
     Defined in: notebooks/06_vae.ipynb
     """
-    t = torch.as_tensor(t)
+    if not isinstance(t, torch.Tensor):
+        a = np.asarray(t) if isinstance(t, (list, tuple, np.ndarray, int, float)) else None
+        if a is None or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise ArgumentTypeError(f"t must be a tensor (or array) of positions in [0, 1], got {type(t).__name__}")
+        t = torch.as_tensor(a)
     t = t if t.is_floating_point() else t.float()
     angle, r = 3 * math.pi * t, 1 + 3 * t
     return torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=-1)
