@@ -44,6 +44,7 @@ from .checks import (
     check_seed,
     check_tensor,
 )
+from .data import _check_device
 from .errors import ArgumentError, ArgumentTypeError
 
 if TYPE_CHECKING:  # for annotations only: importing the GPT must not load pandas
@@ -138,6 +139,7 @@ def causal_mask(T_q: int, T_k: int | None = None, device=None) -> torch.Tensor:
         raise ArgumentError(f"a causal mask of T_q={T_q} × T_k={T_k} is too large (the limit is 10⁸ entries)")
     if T_q < 0 or T_k < T_q:
         raise ArgumentError(f"causal_mask needs 0 <= T_q <= T_k, got T_q={T_q}, T_k={T_k}")
+    device = _check_device(device)
     return torch.ones(T_q, T_k, dtype=torch.bool, device=device).tril(diagonal=T_k - T_q)
 
 

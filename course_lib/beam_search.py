@@ -27,8 +27,13 @@ from dataclasses import dataclass
 
 import torch
 
-from .checks import check_float, check_int
+from .checks import check_float, check_int, check_tensor
 from .errors import ArgumentError, ArgumentTypeError
+
+#: Limits of a search: longer outputs, wider beams or bigger batches are refused (they would run for minutes).
+MAX_DECODE_LEN = 1000
+MAX_BEAM = 1000
+MAX_ROWS = 100_000
 
 Step = Callable[[torch.Tensor, object], tuple[torch.Tensor, object]]
 
@@ -52,15 +57,37 @@ def select_rows(state, index: torch.Tensor):
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_tensor(index, "index", dim=1, dtype="integer")
+    return _select(state, index)
+
+
+def _select(state, index: torch.Tensor):
     if isinstance(state, torch.Tensor):
+        if state.dim() == 0:
+            raise ArgumentError("a decoder state tensor must have one row per hypothesis, got a scalar")
+        if len(index) and (int(index.min()) < -state.size(0) or int(index.max()) >= state.size(0)):
+            raise ArgumentError(
+                f"index must pick rows 0..{state.size(0) - 1} of the state, got {int(index.min())}..{int(index.max())}"
+            )
         return state.index_select(0, index)
     if isinstance(state, (list, tuple)):
-        return type(state)(select_rows(s, index) for s in state)
+        return type(state)(_select(s, index) for s in state)
     if isinstance(state, dict):
-        return {k: select_rows(v, index) for k, v in state.items()}
+        return {k: _select(v, index) for k, v in state.items()}
     if state is None:
         return None
     raise ArgumentTypeError(f"a decoder state holds tensors, tuples, lists or dicts, got {type(state).__name__}")
+
+
+def _check_search_args(step, batch_size, bos_id, eos_id, max_len) -> tuple[int, int]:
+    if not callable(step):
+        raise ArgumentTypeError(
+            f"step must be a function (tokens, state) -> (log_probs, state), got {type(step).__name__}"
+        )
+    batch_size = check_int(batch_size, "batch_size", min=1, max=MAX_ROWS)
+    check_int(bos_id, "bos_id", min=0)
+    check_int(eos_id, "eos_id", min=0)
+    return batch_size, check_int(max_len, "max_len", min=1, max=MAX_DECODE_LEN)
 
 
 def _rank(score: float, length: int, alpha: float) -> float:
@@ -84,8 +111,7 @@ def greedy_search(step: Step, state, batch_size: int, bos_id: int, eos_id: int, 
 
     Defined in: notebooks/08_translation.ipynb
     """
-    batch_size = check_int(batch_size, "batch_size", min=1)
-    max_len = check_int(max_len, "max_len", min=1)
+    batch_size, max_len = _check_search_args(step, batch_size, bos_id, eos_id, max_len)
     tokens = torch.full((batch_size,), bos_id, dtype=torch.long)
     out = [[] for _ in range(batch_size)]
     scores = [0.0] * batch_size
@@ -130,9 +156,10 @@ def beam_search(
 
     Defined in: notebooks/08_translation.ipynb
     """
-    B = check_int(batch_size, "batch_size", min=1)
-    K = check_int(beam_size, "beam_size", min=1)
-    max_len = check_int(max_len, "max_len", min=1)
+    B, max_len = _check_search_args(step, batch_size, bos_id, eos_id, max_len)
+    K = check_int(beam_size, "beam_size", min=1, max=MAX_BEAM)
+    if not callable(reorder):
+        raise ArgumentTypeError(f"reorder must be a function (state, index) -> state, got {type(reorder).__name__}")
     alpha = check_float(length_penalty, "length_penalty", min=0.0)
     n_best = K if n_best is None else check_int(n_best, "n_best", min=1, max=K)
     state = reorder(state, torch.arange(B).repeat_interleave(K))  # (B·K rows)

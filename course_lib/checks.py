@@ -26,6 +26,7 @@ from .errors import ArgumentError, ArgumentTypeError, InputError
 
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit integer
 MAX_WIDTH = 1 << 16  # layer widths above this are refused: the weights would not fit in memory
+MAX_PATH_CHARS = 4096  # longer paths are refused (the operating system's own limit, PATH_MAX)
 
 
 def _shown(value, limit: int = 60) -> str:
@@ -226,6 +227,8 @@ def check_path(value, name: str = "path", *, kind: str = "file", must_exist: boo
     """
     if not isinstance(value, (str, Path)):
         raise ArgumentTypeError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
+    if len(str(value)) > MAX_PATH_CHARS or "\x00" in str(value):
+        raise ArgumentError(f"{name} is not a usable path (over {MAX_PATH_CHARS:,} characters or a NUL character)")
     path = Path(value)
     if must_exist:
         if not path.exists():

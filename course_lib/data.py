@@ -21,9 +21,23 @@ from typing import ClassVar
 
 import torch
 
-from .checks import check_int, check_path, check_tensor, check_text
+from .checks import check_flag, check_float, check_int, check_path, check_tensor, check_text
 from .config import DATA_DIR, SHA256SUMS
 from .errors import ArgumentError, ArgumentTypeError, DataFileError  # noqa: F401  (DataFileError: re-exported)
+
+
+def _check_device(device, name: str = "device") -> torch.device | None:
+    """None, or a device given as a name (``"cpu"``, ``"cuda:0"``) or a ``torch.device``."""
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise ArgumentTypeError(
+            f"{name} must be None, a device name such as 'cpu' or a torch.device, got {device!r:.60}"
+        )
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ArgumentError(f"{name} must name a device such as 'cpu' or 'cuda', got {device!r:.60}") from None
 
 
 def sha256_file(path: str | Path) -> str:
@@ -132,8 +146,11 @@ def update_checksums(paths: Iterable[str | Path], sums_file: str | Path = SHA256
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    rels = {_relative_to_data(Path(p)): Path(p) for p in paths}
-    sums_file = Path(sums_file)
+    if isinstance(paths, (str, Path, bytes)) or not isinstance(paths, Iterable):
+        raise ArgumentTypeError(f"paths must be a list of file paths inside data/, got {type(paths).__name__}")
+    paths = [check_path(p, "paths") for p in paths]
+    rels = {_relative_to_data(p): p for p in paths}
+    sums_file = check_path(sums_file, "sums_file", must_exist=False)
     lines = sums_file.read_text(encoding="utf-8").splitlines() if sums_file.exists() else []
     kept = [ln for ln in lines if not any(ln.endswith("  " + r) or ln.endswith(" *" + r) for r in rels)]
     kept += [f"{sha256_file(p)}  {r}" for r, p in sorted(rels.items())]
@@ -167,8 +184,11 @@ def train_val_split(seq: Sequence, train_frac: float = 0.9):
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    if not 0.0 < train_frac < 1.0:
-        raise ValueError(f"train_frac must be strictly between 0 and 1, got {train_frac}")
+    train_frac = check_float(train_frac, "train_frac", min=0.0, max=1.0, min_open=True, max_open=True)
+    if isinstance(seq, (dict, set)) or not hasattr(seq, "__len__") or not hasattr(seq, "__getitem__"):
+        raise ArgumentTypeError(f"seq must be a sequence (a list, string, array or tensor), got {type(seq).__name__}")
+    if isinstance(seq, torch.Tensor) and seq.dim() == 0:
+        raise ArgumentError("seq must be a sequence, got a 0-dimensional tensor")
     n = int(len(seq) * train_frac)
     return seq[:n], seq[n:]
 
@@ -184,12 +204,18 @@ def get_lm_batch(
     Defined in: notebooks/01_background_ngram.ipynb
     """
     if not isinstance(data, torch.Tensor) or data.dim() != 1:
-        raise ValueError(
+        raise ArgumentError(
             f"data must be a 1-D tensor of token ids, got {type(data).__name__} "
             f"with shape {tuple(getattr(data, 'shape', ()))}"
         )
+    check_tensor(data, "data", dtype="integer")
+    block_size = check_int(block_size, "block_size", min=1)
+    batch_size = check_int(batch_size, "batch_size", min=1, max=1_000_000)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ArgumentTypeError(f"generator must be None or a torch.Generator, got {type(generator).__name__}")
+    device = _check_device(device)
     if len(data) < block_size + 1:
-        raise ValueError(f"data has {len(data)} tokens; a block of {block_size} needs at least {block_size + 1}")
+        raise ArgumentError(f"data has {len(data)} tokens; block_size={block_size} needs at least {block_size + 1}")
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     offsets = torch.arange(block_size)
     x = data[starts[:, None] + offsets]  # (B, T)
@@ -286,6 +312,14 @@ class CharTokenizer(Tokenizer):
     kind = "char"
 
     def __init__(self, chars: Iterable[str], unk: str | None = None):
+        if isinstance(chars, (bytes, torch.Tensor)) or not isinstance(chars, Iterable):
+            raise ArgumentTypeError(f"chars must be a string or a list of characters, got {type(chars).__name__}")
+        chars = list(chars)
+        if unk is not None:
+            check_text(unk, "unk")
+        bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
+        if bad:
+            raise ArgumentError(f"CharTokenizer expects single characters, got {bad[:5]}")
         chars = sorted(set(chars) | ({unk} if unk is not None else set()))
         if not chars:
             raise ArgumentError("CharTokenizer needs at least one character")
@@ -347,7 +381,7 @@ def word_split(text: str, lower: bool = True) -> list[str]:
     Defined in: notebooks/03_context_representation.ipynb
     """
     check_text(text, "text")
-    if lower:
+    if check_flag(lower, "lower"):
         text = text.lower()
     return _WORD_RE.findall(text)
 

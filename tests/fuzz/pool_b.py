@@ -329,8 +329,13 @@ _TABLE = torch.log_softmax(torch.randn(V_TOY, V_TOY, generator=torch.Generator()
 
 
 def _toy_step(tokens, state):
-    """A decoder whose next-token log-probabilities depend on the last token only; state passes through."""
-    return _TABLE[tokens], state
+    """A decoder whose next-token log-probabilities depend on the last token only; state passes through.
+
+    Like the course's models, it checks its token ids (a bos_id outside its vocabulary is refused there).
+    """
+    from course_lib.checks import check_token_ids
+
+    return _TABLE[check_token_ids(tokens, "tokens", V_TOY)], state
 
 
 _BEAM = {
