@@ -25,13 +25,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import check_flag, check_float, check_instance, check_int, check_path, check_tensor
+from .checks import check_flag, check_float, check_instance, check_int, check_path, check_tensor, check_text
 from .config import DATA_DIR
 from .data import _relative_to_data, read_checksums, sha256_file
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -89,6 +90,13 @@ def train(
     Defined in: notebooks/01_background_ngram.ipynb
     """
     loss_fns, optimizers, steps = _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds)
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    for value, name in ((get_batch, "get_batch"), (eval_fn, "eval_fn"), (lr_schedule, "lr_schedule")):
+        if not callable(value) and not (value is None and name != "get_batch"):
+            raise ArgumentTypeError(f"{name} must be a function, got {type(value).__name__}")
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    check_text(desc, "desc", max_len=200)
     names = [getattr(f, "__name__", f"loss{i}") for i, f in enumerate(loss_fns)]
     prefixes = (
         [""] if len(loss_fns) == 1 else [f"{n}." if n != "<lambda>" else f"loss{i}." for i, n in enumerate(names)]
@@ -167,6 +175,10 @@ def train(
     return hist
 
 
+#: train() refuses more optimizer steps than this (hours of training: pass max_seconds for a time budget).
+MAX_STEPS = 1_000_000
+
+
 def _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_seconds):
     loss_fns = list(loss_fn) if isinstance(loss_fn, (list, tuple)) else [loss_fn]
     optimizers = list(optimizer) if isinstance(optimizer, (list, tuple)) else [optimizer]
@@ -174,10 +186,13 @@ def _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_secon
         raise ArgumentError(
             f"got {len(loss_fns)} loss functions but {len(optimizers)} optimizers; pass one optimizer per loss"
         )
+    for fn in loss_fns:
+        if not callable(fn):
+            raise ArgumentTypeError(f"loss_fn must be a function (model, batch) -> loss, got {type(fn).__name__}")
     for opt in optimizers:
         if not isinstance(opt, torch.optim.Optimizer):
             raise ArgumentTypeError(f"optimizer must be a torch.optim.Optimizer, got {type(opt).__name__}")
-    steps = check_int(steps, "steps", min=0)
+    steps = check_int(steps, "steps", min=0, max=MAX_STEPS)
     check_int(log_every, "log_every", min=1)
     if grad_clip is not None:
         check_float(grad_clip, "grad_clip", min=0.0, min_open=True)
@@ -191,8 +206,10 @@ def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    if logits.dim() != 3 or targets.shape != logits.shape[:2]:
-        raise ValueError(
+    check_tensor(logits, "logits", dim=3, dtype="float")
+    check_tensor(targets, "targets", dtype="integer")
+    if targets.shape != logits.shape[:2]:
+        raise ArgumentError(
             f"expected logits (B, T, V) and targets (B, T), got {tuple(logits.shape)} and {tuple(targets.shape)}"
         )
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
@@ -256,7 +273,17 @@ def nats_to_bits(nats: float) -> float:
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
-    return nats / math.log(2)
+    if isinstance(nats, torch.Tensor) and nats.dim() > 0:  # element-wise, the same type back
+        check_tensor(nats, "nats", dtype="float")
+        return nats / math.log(2)
+    if isinstance(nats, (np.ndarray, pd.Series)):
+        if not np.issubdtype(nats.dtype, np.number):
+            raise ArgumentTypeError(f"nats must hold numbers, got dtype {nats.dtype}")
+        return nats / math.log(2)
+    if isinstance(nats, torch.Tensor):
+        check_float(nats, "nats")
+        return nats / math.log(2)
+    return check_float(nats, "nats") / math.log(2)
 
 
 def cosine_schedule(base_lr: float, steps: int, warmup: int = 0, min_lr: float = 0.0) -> Callable[[int], float]:
@@ -264,6 +291,11 @@ def cosine_schedule(base_lr: float, steps: int, warmup: int = 0, min_lr: float =
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+
+    base_lr = check_float(base_lr, "base_lr", min=0.0)
+    steps = check_int(steps, "steps", min=0)
+    warmup = check_int(warmup, "warmup", min=0)
+    min_lr = check_float(min_lr, "min_lr", min=0.0)
 
     def lr(step: int) -> float:
         if warmup and step < warmup:
@@ -314,6 +346,8 @@ def checkpoint_digest(state_dict: Mapping, config: Mapping, extra: Mapping) -> s
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    for value, name in ((state_dict, "state_dict"), (config, "config"), (extra, "extra")):
+        check_instance(value, name, Mapping, "dict")
     h = hashlib.sha256()
     _feed(h, {"state_dict": dict(state_dict), "config": dict(config), "extra": dict(extra)}, "checkpoint")
     return h.hexdigest()
@@ -334,6 +368,9 @@ def save_checkpoint(
     path = check_path(path, "path", must_exist=False)
     if not isinstance(model, nn.Module):
         raise ArgumentTypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    for value, name in ((config, "config"), (extra, "extra")):
+        if value is not None:
+            check_instance(value, name, Mapping, "dict")
     state = model.state_dict()
     config, extra = dict(config or {}), dict(extra or {})
     payload = {
@@ -369,6 +406,8 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, verify: bo
     Defined in: notebooks/05_text_generation.ipynb
     """
     path = check_path(path, "path", must_exist=False)
+    if model is not None:
+        check_instance(model, "model", nn.Module, "torch.nn.Module")
     shown = str(path)
     restore = (
         "Restore it with `git checkout -- data/checkpoints` or remake it with the script named in "
