@@ -24,13 +24,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .checks import check_seed
+from .checks import check_flag, check_instance, check_int, check_seed, check_tensor, check_text
 from .config import CHECKPOINT_DIR
 from .data import CharTokenizer, get_lm_batch, load_shakespeare, train_val_split
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .models.lstm_lm import LSTMLM, LSTMConfig
 from .nn_utils import make_adamw
 from .train import (
+    MAX_STEPS,
     CheckpointError,
     cosine_schedule,
     evaluate_lm,
@@ -102,6 +103,12 @@ def build_model(kind: str, vocab_size: int, block_size: int, **model_config):
     raise ArgumentError(f"unknown model kind {kind!r}; expected 'lstm' or 'gpt'")
 
 
+def _gpt_class():
+    from .models.gpt import GPT
+
+    return GPT
+
+
 def _model_config(model) -> dict:
     return asdict(model.config)
 
@@ -127,12 +134,23 @@ def train_char_lm(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    recipes = RECIPES if recipes is None else recipes
+    recipes = RECIPES if recipes is None else check_instance(recipes, "recipes", dict, "dict {kind: recipe}")
+    check_text(kind, "kind")
     if kind not in recipes:
         raise ArgumentError(f"unknown model kind {kind!r}; expected one of {list(recipes)}")
     recipe = {**recipes[kind], **overrides}
     if steps is not None:
-        recipe["steps"] = int(steps)
+        recipe["steps"] = check_int(steps, "steps", min=1, max=MAX_STEPS)
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    eval_tokens = check_int(eval_tokens, "eval_tokens", min=1)
+    progress = check_flag(progress, "progress")
+    if data is not None:
+        if not isinstance(data, (tuple, list)) or len(data) != 3:
+            raise ArgumentTypeError("data must be (tokenizer, train_ids, val_ids), as shakespeare_char_data() returns")
+        check_instance(data[0], "data's tokenizer", CharTokenizer)
+        for ids, name in ((data[1], "data's train_ids"), (data[2], "data's val_ids")):
+            check_tensor(ids, name, dim=1, dtype="integer")
     tok, train_ids, val_ids = data if data is not None else shakespeare_char_data()
     torch.manual_seed(check_seed(seed))
     generator = torch.Generator().manual_seed(check_seed(seed))
@@ -183,6 +201,12 @@ def save_char_lm(path, model, tokenizer: CharTokenizer, history: pd.DataFrame, i
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_instance(model, "model", (LSTMLM, _gpt_class()), "course LSTMLM or GPT")
+    check_instance(tokenizer, "tokenizer", CharTokenizer)
+    check_instance(history, "history", pd.DataFrame, "DataFrame (the history train_char_lm returns)")
+    check_instance(info, "info", dict, "dict (the info train_char_lm returns)")
+    if "kind" not in info:
+        raise ArgumentError("info must have a 'kind' entry ('lstm' or 'gpt'), as train_char_lm returns")
     hist = {
         c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
         for c in history.columns
@@ -199,6 +223,7 @@ def load_char_lm(kind_or_path, verify: bool = True):
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_instance(kind_or_path, "kind_or_path", (str, Path), "'lstm', 'gpt' or a checkpoint path")
     path = Path(CHECKPOINTS.get(kind_or_path, kind_or_path))
     payload = load_checkpoint(path, verify=verify)
     extra = payload["extra"]

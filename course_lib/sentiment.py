@@ -30,7 +30,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_float, check_instance, check_int, check_seed, check_text
+from .checks import (
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_mask,
+    check_probability,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from .data import WordTokenizer, load_text
 from .embeddings import WordVectors
 from .errors import ArgumentError, ArgumentTypeError, DataFileError
@@ -43,6 +54,7 @@ SOURCES = {
     "yelp": "sentiment_labelled_sentences/yelp_labelled.txt",
 }
 MAX_LEN = 100
+MAX_CLASSIFIER_WIDTH = 4096  # wider embeddings or LSTMs are refused (GloVe has 50 dimensions)
 
 
 def parse_labelled_lines(text: str, source: str = "?") -> pd.DataFrame:
@@ -191,6 +203,13 @@ def make_classifier(
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_choice(kind, "kind", KINDS)
+    check_instance(tokenizer, "tokenizer", WordTokenizer)
+    if glove is not None:
+        check_instance(glove, "glove", WordVectors)
+    check_probability(dropout, "dropout", allow_one=False)
+    check_int(n_embd, "n_embd", min=1, max=MAX_CLASSIFIER_WIDTH)
+    check_int(n_hidden, "n_hidden", min=1, max=MAX_CLASSIFIER_WIDTH)
     torch.manual_seed(check_seed(seed))
     cfg = ClassifierConfig(
         vocab_size=tokenizer.vocab_size,
@@ -221,6 +240,14 @@ def predict_proba(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    check_tensor(ids, "ids", dim=2, dtype="integer")
+    check_mask(mask, "mask", ids.shape, exact_dims=True)
+    if mask.shape != ids.shape:
+        raise ArgumentError(f"mask must have the shape of ids {tuple(ids.shape)}, got {tuple(mask.shape)}")
+    if len(ids) and not mask.any(1).all():
+        raise ArgumentError("every row of mask needs at least one True (a real token)")
+    batch_size = check_int(batch_size, "batch_size", min=1)
     out = []
     with eval_mode(model):
         for i in range(0, len(ids), batch_size):
@@ -228,6 +255,21 @@ def predict_proba(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch
             T = int(m.sum(1).max())
             out.append(torch.sigmoid(model(ids[i : i + batch_size, :T], m[:, :T])))
     return torch.cat(out)
+
+
+def _check_xy(xy, name: str):
+    """``(ids (N, T) integer, mask (N, T) bool, labels (N,) of 0/1)``, N ≥ 1, every row with a real token."""
+    if not isinstance(xy, (tuple, list)) or len(xy) != 3:
+        raise ArgumentTypeError(f"{name} must be a tuple (ids, mask, labels), got {type(xy).__name__}")
+    ids, mask, y = xy
+    check_tensor(ids, f"{name} ids", dim=2, dtype="integer")
+    check_tensor(mask, f"{name} mask", shape=tuple(ids.shape), dtype="bool")
+    check_tensor(y, f"{name} labels", shape=(len(ids),), dtype="integer")
+    if len(ids) == 0 or not mask.any(1).all():
+        raise ArgumentError(f"{name} needs at least one sentence, each with a True (real token) in its mask")
+    if ((y != 0) & (y != 1)).any():
+        raise ArgumentError(f"{name} labels must be 0 or 1")
+    return ids, mask, y
 
 
 def fit_classifier(
@@ -253,7 +295,15 @@ def fit_classifier(
     """
     from .train import train
 
-    ids, mask, y = train_xy
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    ids, mask, y = _check_xy(train_xy, "train_xy")
+    _check_xy(val_xy, "val_xy")
+    epochs = check_int(epochs, "epochs", min=1, max=10_000)
+    batch_size = check_int(batch_size, "batch_size", min=1)
+    lr = check_float(lr, "lr", min=0.0, min_open=True)
+    weight_decay = check_float(weight_decay, "weight_decay", min=0.0)
+    if desc is not None:
+        check_text(desc, "desc", max_len=200)
     n = len(ids)
     generator = torch.Generator().manual_seed(check_seed(seed))
     lengths = mask.sum(1)
@@ -326,6 +376,19 @@ def compare_models(splits: dict, glove, kinds=KINDS, seeds=(0, 1, 2), epochs: in
     """
     from tqdm.auto import tqdm
 
+    check_instance(splits, "splits", dict, "dict of DataFrames (train, val, test), as stratified_split returns")
+    for s in ("train", "val", "test"):
+        if not isinstance(splits.get(s), pd.DataFrame) or not {"text", "label"} <= set(splits[s].columns):
+            raise ArgumentError(f"splits[{s!r}] must be a DataFrame with columns text and label")
+    check_instance(glove, "glove", WordVectors)
+    if isinstance(kinds, str) or not isinstance(kinds, (list, tuple)):
+        raise ArgumentTypeError(f"kinds must be a list of model kinds from {KINDS}, got {kinds!r:.60}")
+    kinds = [check_choice(k, "kinds", KINDS) for k in kinds]
+    if not isinstance(seeds, (list, tuple, range)):
+        raise ArgumentTypeError(f"seeds must be a list of seeds, got {seeds!r:.60}")
+    seeds = [check_seed(s, "seeds") for s in seeds]
+    epochs = check_int(epochs, "epochs", min=1, max=10_000)
+    progress = check_flag(progress, "progress")
     toks = {"random": build_tokenizer(splits["train"].text), "GloVe": build_tokenizer(splits["train"].text, glove)}
     enc = {}
     for init, tok in toks.items():
@@ -366,6 +429,11 @@ def summarise(results: pd.DataFrame, n_test: int) -> pd.DataFrame:
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    check_instance(results, "results", pd.DataFrame, "DataFrame (the first result of compare_models)")
+    missing = sorted({"model", "init", "seed", "val_acc", "test_acc"} - set(results.columns))
+    if missing:
+        raise ArgumentError(f"results must have the columns of compare_models' table; missing {missing}")
+    n_test = check_int(n_test, "n_test", min=1)
     groups = results.groupby(["model", "init"], sort=False)
     t = groups.agg(
         test_acc=("test_acc", "mean"),
@@ -379,6 +447,22 @@ def summarise(results: pd.DataFrame, n_test: int) -> pd.DataFrame:
     return t
 
 
+def _as_scores(value, name: str) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise ArgumentTypeError(f"{name} must be an (N,) array of scores in [0, 1], got {type(value).__name__}")
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"{name} must be an (N,) array of scores in [0, 1], got {type(value).__name__}"
+        ) from None
+    if a.ndim != 1 or len(a) == 0 or not np.isfinite(a).all():
+        raise ArgumentError(f"{name} must be a non-empty (N,) array of finite scores, got shape {a.shape}")
+    return a
+
+
 def paired_bootstrap(correct_a: torch.Tensor, correct_b: torch.Tensor, n_boot: int = 2000, seed: int = 0):
     """Mean accuracy difference a − b over the same test sentences and its 95% bootstrap interval.
 
@@ -386,7 +470,8 @@ def paired_bootstrap(correct_a: torch.Tensor, correct_b: torch.Tensor, n_boot: i
 
     Defined in: notebooks/03_context_representation.ipynb
     """
-    a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
+    a, b = _as_scores(correct_a, "correct_a"), _as_scores(correct_b, "correct_b")
+    n_boot = check_int(n_boot, "n_boot", min=1, max=100_000)
     if a.shape != b.shape or a.ndim != 1:
         raise ArgumentError(f"expected two (N,) arrays of the same length, got {a.shape} and {b.shape}")
     rng = np.random.default_rng(check_seed(seed))
