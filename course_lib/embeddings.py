@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from .checks import (
+    MAX_WIDTH,
     check_float,
     check_instance,
     check_int,
@@ -360,8 +361,18 @@ def train_skipgram(
     """
     from .train import cosine_schedule, train
 
-    check_int(n_embd, "n_embd", min=1)
-    check_float(epochs, "epochs", min=0.0, min_open=True)
+    check_instance(corpus, "corpus", Corpus, "Corpus (from build_corpus)")
+    check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
+    check_float(epochs, "epochs", min=0.0, min_open=True, max=1000.0)
+    window = check_int(window, "window", min=1, max=100)
+    negatives = check_int(negatives, "negatives", min=1, max=100)
+    batch_size = check_int(batch_size, "batch_size", min=1)
+    lr = check_float(lr, "lr", min=0.0, min_open=True)
+    if subsample is not None:
+        subsample = check_float(subsample, "subsample", min=0.0)
+    if eval_fn is not None and not callable(eval_fn):
+        raise ArgumentTypeError(f"eval_fn must be a function of the model, got {type(eval_fn).__name__}")
+    check_text(desc, "desc", max_len=200)
     check_float(heldout, "heldout", min=0.0, max=0.5)
     check_seed(seed)
     generator = torch.Generator().manual_seed(check_seed(seed))
@@ -442,7 +453,7 @@ def cooccurrence_matrix(ids: torch.Tensor, vocab_size: int, window: int = 4) -> 
         )
     ids = ids.long()
     counts = torch.zeros(vocab_size * vocab_size, dtype=torch.float32)
-    for d in range(1, window + 1):
+    for d in range(1, min(window, len(ids) - 1) + 1):  # farther pairs do not exist
         a, b = ids[:-d], ids[d:]
         ones = torch.ones(len(a))
         counts.index_add_(0, a * vocab_size + b, ones)
@@ -463,6 +474,10 @@ def ppmi(counts: torch.Tensor, alpha: float = 0.75) -> torch.Tensor:
     Defined in: notebooks/02_word_embeddings.ipynb
     """
     _check_square(counts)
+    check_tensor(counts, "counts", finite=True)
+    if counts.numel() == 0 or (counts < 0).any() or counts.sum() <= 0:
+        raise ArgumentError("counts must be non-negative co-occurrence counts, not all zero")
+    alpha = check_float(alpha, "alpha", min=0.0, max=10.0, min_open=True)
     c = counts.double()
     total = c.sum()
     pw = c.sum(1, keepdim=True) / total  # (V, 1)
@@ -495,6 +510,7 @@ def ppmi_svd(corpus: Corpus, dim: int = 100, window: int = 4, alpha: float = 0.7
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_instance(corpus, "corpus", Corpus, "Corpus (from build_corpus)")
     m = ppmi(cooccurrence_matrix(corpus.ids, corpus.vocab_size, window), alpha)  # (V, V)
     return truncated_svd(m, dim, seed)  # (V, dim)
 
@@ -510,6 +526,11 @@ def category_accuracy(wv: WordVectors, categories: Mapping[str, Sequence[str]]) 
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_instance(wv, "wv", WordVectors)
+    check_instance(categories, "categories", Mapping, "dict {category: list of words}")
+    for cat, ws in categories.items():
+        if isinstance(ws, str) or not isinstance(ws, (list, tuple)) or not all(isinstance(w, str) for w in ws):
+            raise ArgumentTypeError(f"categories[{cat!r:.40}] must be a list of words, got {ws!r:.60}")
     words, labels = [], []
     for cat, ws in categories.items():
         for w in ws:
@@ -526,6 +547,15 @@ def category_accuracy(wv: WordVectors, categories: Mapping[str, Sequence[str]]) 
     return sum(hits) / len(hits), len(hits)
 
 
+def _check_tuples(items, name: str, n: int) -> None:
+    """A list of ``n``-tuples of words."""
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, (list, tuple)):
+        raise ArgumentTypeError(f"{name} must be a list of {n}-tuples of words, got {type(items).__name__}")
+    for q in items:
+        if not isinstance(q, (tuple, list)) or len(q) != n or not all(isinstance(w, str) for w in q):
+            raise ArgumentTypeError(f"{name} must be a list of {n}-tuples of words, got the item {q!r:.60}")
+
+
 def analogy_accuracy(wv: WordVectors, questions: Sequence[tuple[str, str, str, str]]) -> tuple[float, int]:
     """Top-1 3CosAdd accuracy on analogy questions ``(a, b, c, d)`` meaning a : b :: c : d.
 
@@ -533,6 +563,8 @@ def analogy_accuracy(wv: WordVectors, questions: Sequence[tuple[str, str, str, s
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_instance(wv, "wv", WordVectors)
+    _check_tuples(questions, "questions", 4)
     scored = [q for q in questions if all(w in wv for w in q)]
     if not scored:
         raise ArgumentError("no analogy question has all four words in the vocabulary")
@@ -545,6 +577,7 @@ def gender_analogies(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str, s
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    _check_tuples(pairs, "pairs", 2)
     qs = []
     for i, (a, b) in enumerate(pairs):
         for j, (c, d) in enumerate(pairs):

@@ -482,6 +482,24 @@ _OTHER = {
         "mask": _s(lambda: torch.tensor([[True, True, False], [True, False, False]])),
     },
     "course_lib.toy_data.spiral_curve": {"t": _s(lambda: torch.linspace(0, 1, 5))},
+    # baselines for items that were fuzzed for their argument checks only (registry.VALIDATION_ONLY)
+    "course_lib.losses.article_encoder_loss": {
+        "x": _t(lambda g: torch.randn(3, 2, generator=g)),
+        "z": _t(lambda g: torch.randn(3, 2, generator=g)),
+    },
+    "course_lib.generate.gumbel_softmax_sample": {"logits": _t(lambda g: torch.randn(10, generator=g))},
+    "course_lib.embeddings.ppmi": {"counts": _t(lambda g: torch.rand(4, 4, generator=g) * 5)},
+    "course_lib.embeddings.skipgram_pairs": {"ids": _s(lambda: torch.arange(12) % 5)},
+    "course_lib.embeddings.cooccurrence_matrix": {
+        "ids": _s(lambda: torch.arange(12) % 5),
+        "vocab_size": st.integers(5, 10),
+    },
+    "course_lib.embeddings.build_corpus": {"words": st.just(WORDS * 2)},
+    "course_lib.embeddings.parse_glove": {"text": st.sampled_from(["cat 0.1 0.2\ndog 0.3 -0.4\n", "a 1\n"])},
+    "course_lib.sentiment.parse_labelled_lines": {"text": st.just("a good film\t1\nbad\t0\n")},
+    "course_lib.attention.apply_rotary": {"x": _t(lambda g: torch.randn(1, 2, 3, 4, generator=g))},
+    "course_lib.attention.entropy": {"dim": st.sampled_from([-1, 0, 1, 2])},
+    "course_lib.attention.padding_mask": {"lengths": st.just([3, 5]), "T": st.integers(5, 8)},
     "course_lib.ngram.ngram_sample_text": {
         "models": _s(lambda: _ngram_models()),
         "n": st.sampled_from([1, 2]),

@@ -298,16 +298,7 @@ NOT_YET: dict[str, str] = {
 
 #: 31 fuzzed items whose baseline call from pool.py is refused (only their argument checks are fuzzed).
 VALIDATION_ONLY: dict[str, str] = {
-    "course_lib.attention.apply_rotary": "every valid call drawn is refused: x must have 4 dimensions, got shape (8, 2)",
-    "course_lib.attention.entropy": "every valid call drawn is refused: dim must be an integer with -3 ≤ dim ≤ 2, got 3",
-    "course_lib.attention.padding_mask": "every valid call drawn is refused: lengths must be a 1-D list of integers in 0..1, got [3, 5]",
     "course_lib.babi.parse_babi": "every valid call drawn is refused: x, line 1: expected '<number> <sentence>'; got 'ROMEO: the cat sat on the mat.'",
-    "course_lib.embeddings.build_corpus": "every valid call drawn is refused: no word occurs 2 times or more in a corpus of 13 words",
-    "course_lib.embeddings.cooccurrence_matrix": "every valid call drawn is refused: ids must hold token ids in 0..1 (vocab_size=2), got min 0 and max 11",
-    "course_lib.embeddings.parse_glove": "every valid call drawn is refused: line 1: the 6 values after the word must be numbers: 'ROMEO: the cat sat on the mat.'",
-    "course_lib.embeddings.ppmi": "every valid call drawn is refused: counts must be a square (V, V) tensor, got (4,)",
-    "course_lib.embeddings.skipgram_pairs": "every valid call drawn is refused: ids must have 1 dimensions, got shape (1, 12)",
-    "course_lib.generate.gumbel_softmax_sample": "every valid call drawn is refused: logits must have 1 dimensions, got shape (2, 10)",
     "course_lib.labs.attention.grad_norms_by_layer": "every valid call drawn is refused: x must be a integer tensor, got dtype torch.float32",
     "course_lib.labs.attention.loss_by_position": "every valid call drawn is refused: ids must have 1 dimensions, got shape (1, 12)",
     "course_lib.labs.context.pooled_word_recall": "every valid call drawn is refused: vocab must be an integer with 1 ≤ vocab ≤ 13, got 5000",
@@ -317,7 +308,6 @@ VALIDATION_ONLY: dict[str, str] = {
     "course_lib.labs.recommendation.normalise_title": "every valid call drawn is refused: title must be a string, got NoneType",
     "course_lib.labs.scale.quantisation_table": "every valid call drawn is refused: idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; got str () (",
     "course_lib.labs.vae.shuffled_pair_check": "every valid call drawn is refused: 'man' and 'woman' must contain the same words in a different order",
-    "course_lib.losses.article_encoder_loss": "every valid call drawn is refused: expected x (B, D) and z (B, d), got (8, 2) and (3, 2)",
     "course_lib.movielens.title_words": "every valid call drawn is refused: title must be a string, got NoneType",
     "course_lib.perf.matmul_peak_flops": "every valid call drawn is refused: n must be an integer with 16 ≤ n ≤ 8192, got 1",
     "course_lib.pretraining.accuracy": "every valid call drawn is refused: logits must have 1 dimensions, got shape (2, 10)",
@@ -328,7 +318,6 @@ VALIDATION_ONLY: dict[str, str] = {
     "course_lib.quantize.generation_speed": "every valid call drawn is refused: idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; got str () (",
     "course_lib.quiz.parse_number": "every valid call drawn is refused: 'ROMEO: the cat sat on the mat.\\nJULIET: t…' is not a number I can read: type digits, e.g.",
     "course_lib.scaling.fit_power_law": "every valid call drawn is refused: x and y must be 1-D arrays of the same length, got shapes (8, 2) and (3,)",
-    "course_lib.sentiment.parse_labelled_lines": "every valid call drawn is refused: ?, line 1: expected 'sentence<TAB>0 or 1', got 'ROMEO: the cat sat on the mat.'",
 }
 
 #: Panel factories not driven by test_fuzz_panels.py yet (each needs a trained model of its own kind).
