@@ -248,12 +248,25 @@ def sinusoidal_positions(T: int, n_embd: int, base: float = 10000.0) -> torch.Te
     base = check_float(base, "base", min=0.0, min_open=True)
     if n_embd % 2:
         raise ArgumentError(f"n_embd must be even for sine/cosine pairs, got {n_embd}")
+    if T * n_embd > MAX_TABLE:
+        raise ArgumentError(f"T × n_embd = {T * n_embd:,} numbers is too large (the limit is {MAX_TABLE:,})")
     pos = torch.arange(T, dtype=torch.float32)[:, None]  # (T, 1)
     freq = base ** (-torch.arange(0, n_embd, 2, dtype=torch.float32) / n_embd)  # (C/2,)
     pe = torch.zeros(T, n_embd)
     pe[:, 0::2] = torch.sin(pos * freq)
     pe[:, 1::2] = torch.cos(pos * freq)
     return pe
+
+
+#: A position table may hold at most this many numbers (400 MB of float32).
+MAX_TABLE = 100_000_000
+
+
+def _check_table(max_len: int, n_embd: int) -> tuple[int, int]:
+    max_len, n_embd = check_int(max_len, "max_len", min=1), check_int(n_embd, "n_embd", min=1)
+    if max_len * n_embd > MAX_TABLE:
+        raise ArgumentError(f"max_len × n_embd = {max_len * n_embd:,} numbers is too many (the limit is {MAX_TABLE:,})")
+    return max_len, n_embd
 
 
 class _Positions(nn.Module):
@@ -280,7 +293,7 @@ class SinusoidalPositionalEncoding(_Positions):
 
     def __init__(self, max_len: int, n_embd: int):
         super().__init__()
-        self.max_len, self.n_embd = check_int(max_len, "max_len", min=1), check_int(n_embd, "n_embd", min=1)
+        self.max_len, self.n_embd = _check_table(max_len, n_embd)
         self.register_buffer("pe", sinusoidal_positions(self.max_len, self.n_embd), persistent=False)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
@@ -296,7 +309,7 @@ class LearnedPositionalEncoding(_Positions):
 
     def __init__(self, max_len: int, n_embd: int, init_std: float = 0.02):
         super().__init__()
-        self.max_len, self.n_embd = check_int(max_len, "max_len", min=1), check_int(n_embd, "n_embd", min=1)
+        self.max_len, self.n_embd = _check_table(max_len, n_embd)
         init_std = check_float(init_std, "init_std", min=0.0)
         self.weight = nn.Parameter(torch.randn(self.max_len, self.n_embd) * init_std)  # (T_max, C)
 

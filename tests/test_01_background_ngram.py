@@ -135,6 +135,26 @@ def test_ngram_panel_samples_and_rejects_bad_prompts_and_seeds(shakespeare_ids):
     with pytest.raises(ArgumentError, match="seed"):  # a panel shows this as a message (widgets.Panel)
         ngram.ngram_sample_text(models, tok, "a", 4, 1.0, 5, seed=-1)
     assert panel.controls["seed"].min == 0  # the seed box itself cannot go negative
+    # found by fuzzing: models of the wrong kind, mixed keys and huge lengths failed deep inside
+    with pytest.raises(TypeError, match="models"):
+        ngram.ngram_sample_text({4: "not a model"}, tok, "a", 4, 1.0, 5)
+    with pytest.raises(InputError, match="No model of order 3; choose one of"):
+        ngram.ngram_sample_text({**models, "a": models[2]}, tok, "a", 3, 1.0, 5)
+    with pytest.raises(ArgumentError, match="length"):
+        ngram.ngram_sample_text(models, tok, "a", 4, 1.0, 10**9)
+
+
+def test_nats_to_bits_keeps_the_type_it_is_given():
+    import pandas as pd
+
+    from course_lib.train import nats_to_bits
+
+    assert nats_to_bits(math.log(2)) == pytest.approx(1.0)
+    series = nats_to_bits(pd.Series([math.log(2), 2 * math.log(2)]))
+    assert isinstance(series, pd.Series) and series.tolist() == pytest.approx([1.0, 2.0])
+    assert isinstance(nats_to_bits(torch.tensor([math.log(4)])), torch.Tensor)
+    with pytest.raises(TypeError, match="nats"):
+        nats_to_bits("2.0")
 
 
 def _add_one_by_hand(train, val, n, V):

@@ -464,6 +464,8 @@ def test_encode_prompt_and_generate_text(tok):
     text = generate_text(model, tok, "ROMEO:", 30, strategy="top-k", top_k=5, seed=1)
     assert text.startswith("ROMEO:") and len(text) == 36
     assert text == generate_text(model, tok, "ROMEO:", 30, strategy="top-k", top_k=5, seed=1)
+    with pytest.raises(ValueError, match="length must be an integer with 0 ≤ length ≤ 2000"):  # was an hours-long loop
+        generate_text(model, tok, "ROMEO:", 2**64)
     assert strategy_kwargs("greedy", 0.7) == {"temperature": 0.0, "top_k": None, "top_p": None}
     with pytest.raises(ValueError, match="strategy"):
         strategy_kwargs("beam")

@@ -250,6 +250,24 @@ def test_beam_search_beats_greedy_somewhere_and_batches_agree():
         assert [h.tokens for h in batched[i]] == [h.tokens for h in alone]
 
 
+def test_searches_refuse_unusable_arguments_with_course_errors():
+    """Found by fuzzing: a huge max_len ran for ever, a tensor as step or reorder, out-of-range rows."""
+    step, h0 = _toy_step(4, seed=0), torch.zeros(2, 6)
+    with pytest.raises(ArgumentError, match="max_len"):
+        greedy_search(step, h0, 2, 4, 0, 2**64)
+    with pytest.raises(TypeError, match="step must be a function"):
+        beam_search(torch.zeros(2), h0, 2, 4, 0, 3)
+    with pytest.raises(TypeError, match="reorder must be a function"):
+        beam_search(step, h0, 2, 4, 0, 3, reorder=torch.zeros(2))
+    with pytest.raises(ArgumentError, match="bos_id"):
+        greedy_search(step, h0, 2, -1, 0, 3)
+    with pytest.raises(ArgumentError, match="index must pick rows 0..1"):
+        select_rows((h0, {"c": h0}), torch.tensor([0, 2]))
+    with pytest.raises(TypeError, match="index must be a integer tensor"):
+        select_rows(h0, torch.tensor([0.0]))
+    assert select_rows((h0, None), torch.tensor([1, 1]))[0].shape == (2, 6)
+
+
 def test_beam_1_equals_greedy_on_the_translators():
     pairs = load_pairs()[:300]
     toks = build_tokenizers(pairs)
