@@ -191,6 +191,10 @@ def softmax_jacobian_norm(weights: torch.Tensor) -> torch.Tensor:
     return (s2 - 2 * (p**3).sum(-1) + s2 * s2).clamp_min(0).sqrt()
 
 
+#: softmax_saturation draws at most this many random numbers (seconds of work).
+MAX_SATURATION_WORK = 20_000_000
+
+
 def softmax_saturation(
     dims: Sequence[int] = (4, 16, 64, 256, 1024), n_keys: int = 16, n_queries: int = 512, seed: int = 0
 ) -> pd.DataFrame:
@@ -208,6 +212,11 @@ def softmax_saturation(
     n_keys = check_int(n_keys, "n_keys", min=1, max=100_000)
     n_queries = check_int(n_queries, "n_queries", min=1, max=100_000)
     seed = check_seed(seed)
+    if n_queries * n_keys * sum(dims) > MAX_SATURATION_WORK:
+        raise ArgumentError(
+            f"n_queries × n_keys × sum(dims) = {n_queries * n_keys * sum(dims):,} random numbers is too many "
+            f"(the limit is {MAX_SATURATION_WORK:,}; the notebook's default uses about 11 million)"
+        )
     import pandas as pd  # only here: importing the GPT must not load pandas
 
     if not dims or any(int(d) < 1 for d in dims):

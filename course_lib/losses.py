@@ -289,6 +289,7 @@ def _check_logits(*logits: torch.Tensor) -> None:
             raise ArgumentTypeError(f"expected a tensor of logits, got {type(a).__name__}")
         if a.dim() == 0:
             raise ArgumentError("expected batches of logits, shape (B,) or (B, 1), not scalars")
+        check_tensor(a, "logits", dtype="float")
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

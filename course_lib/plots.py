@@ -61,6 +61,15 @@ def _check_label(value, name: str) -> None:
         check_text(value, name, max_len=1000)
 
 
+def _is_list(value, n: int) -> bool:
+    """A list-like of ``n`` labels (a list, tuple, Series, 1-D array or tensor)."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        return False
+    if getattr(value, "ndim", 1) != 1:  # arrays and tensors: one label per entry
+        return False
+    return len(value) == n
+
+
 def _as_matrix(value, name: str, ndim: int) -> np.ndarray:
     """A tensor, array or nested list of numbers as a float array with ``ndim`` dimensions."""
     if isinstance(value, (str, bytes, dict)) or value is None:
@@ -168,7 +177,7 @@ def heatmap(
     for labels, name, size in ((xticklabels, "xticklabels", m.shape[1]), (yticklabels, "yticklabels", m.shape[0])):
         if labels is None or isinstance(labels, (bool, np.bool_)) or (isinstance(labels, str) and labels == "auto"):
             continue
-        if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) != size:
+        if not _is_list(labels, size):
             raise ArgumentError(f"{name} must be a list of {size} labels (one per position), got {labels!r:.60}")
     _check_ax(ax, figsize)
     for label, name in ((title, "title"), (xlabel, "xlabel"), (ylabel, "ylabel")):
@@ -227,9 +236,9 @@ def labelled_scatter(
     p = _as_matrix(points, "points", 2)
     if p.shape[1] != 2:
         raise ArgumentError(f"points must have shape (N, 2), got {p.shape}")
-    if isinstance(labels, (str, bytes, dict)) or not hasattr(labels, "__len__") or len(labels) != len(p):
+    if not _is_list(labels, len(p)):
         raise ArgumentError(f"labels must be a list of {len(p)} labels, one per point, got {labels!r:.60}")
-    if hue is not None and (isinstance(hue, (str, bytes, dict)) or not hasattr(hue, "__len__") or len(hue) != len(p)):
+    if hue is not None and not _is_list(hue, len(p)):
         raise ArgumentError(f"hue must be None or a list of {len(p)} group names, one per point, got {hue!r:.60}")
     _check_ax(ax, figsize)
     _check_label(title, "title")

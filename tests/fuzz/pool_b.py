@@ -374,7 +374,7 @@ _BEAM = {
 # ----------------------------------------------------------------------------------------- char_lm
 def _char_data():
     tok = _char_tok()
-    ids = torch.tensor(tok.encode(("ROMEO: the cat sat on the mat. " * 4)), dtype=torch.long)
+    ids = torch.tensor(tok.encode("ROMEO: the cat sat on the mat. " * 4), dtype=torch.long)
     return tok, ids[:100], ids[100:]
 
 
@@ -416,6 +416,11 @@ _CHAR_LM = {
 
 # ------------------------------------------------------------------------------------- the rest
 _OTHER = {
+    "course_lib.attention.softmax_saturation": {
+        "dims": st.sampled_from([(4, 16), (8,)]),
+        "n_keys": st.integers(1, 16),
+        "n_queries": st.integers(1, 64),
+    },
     "course_lib.attention.causal_mask": {"T_q": st.integers(0, 6), "T_k": st.none() | st.integers(6, 8)},
     "course_lib.attention.scaled_dot_product_attention": {
         "q": _t(lambda g: torch.randn(2, 3, 4, generator=g)),
@@ -453,7 +458,9 @@ _OTHER = {
         "act": st.sampled_from([torch.nn.ReLU, torch.nn.Tanh]),
     },
     "course_lib.nn_utils.make_adamw": {"model": _s(_tiny_gpt), "betas": st.just((0.9, 0.99))},
-    "course_lib.plots.figure_to_png": {"fig": _s(lambda: __import__("matplotlib.pyplot").pyplot.figure(figsize=(1, 1)))},
+    "course_lib.plots.figure_to_png": {
+        "fig": _s(lambda: __import__("matplotlib.pyplot").pyplot.figure(figsize=(1, 1)))
+    },
     "course_lib.plots.labelled_scatter": {
         "points": _t(lambda g: torch.randn(3, 2, generator=g)),
         "labels": st.just(["a", "b", "c"]),
@@ -506,6 +513,12 @@ _OTHER = {
         "length": st.integers(0, 8),
     },
 }
+
+
+def _figure():
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=(1, 1))
 
 
 def _ngram_models():
