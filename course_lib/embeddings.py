@@ -362,8 +362,8 @@ def train_skipgram(
     from .train import cosine_schedule, train
 
     check_instance(corpus, "corpus", Corpus, "Corpus (from build_corpus)")
-    check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
-    check_float(epochs, "epochs", min=0.0, min_open=True, max=1000.0)
+    n_embd = check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
+    epochs = check_float(epochs, "epochs", min=0.0, min_open=True, max=1000.0)
     window = check_int(window, "window", min=1, max=100)
     negatives = check_int(negatives, "negatives", min=1, max=100)
     batch_size = check_int(batch_size, "batch_size", min=1)
@@ -373,8 +373,8 @@ def train_skipgram(
     if eval_fn is not None and not callable(eval_fn):
         raise ArgumentTypeError(f"eval_fn must be a function of the model, got {type(eval_fn).__name__}")
     check_text(desc, "desc", max_len=200)
-    check_float(heldout, "heldout", min=0.0, max=0.5)
-    check_seed(seed)
+    heldout = check_float(heldout, "heldout", min=0.0, max=0.5)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(check_seed(seed))
     torch.manual_seed(check_seed(seed))
     keep = keep_probability(corpus.counts, subsample) if subsample else None
@@ -403,9 +403,13 @@ def train_skipgram(
     if heldout > 0 or extra_eval is not None:
         held = skipgram_pairs(heldout_ids, window, keep, torch.Generator().manual_seed(seed + 1))
         held = held[torch.randperm(len(held), generator=torch.Generator().manual_seed(seed + 2))[:20_000]]
-        held_neg = torch.multinomial(
-            noise, len(held) * negatives, replacement=True, generator=torch.Generator().manual_seed(seed + 3)
-        ).view(len(held), negatives)
+        held_neg = (
+            torch.multinomial(
+                noise, len(held) * negatives, replacement=True, generator=torch.Generator().manual_seed(seed + 3)
+            ).view(len(held), negatives)
+            if len(held)
+            else torch.zeros(0, negatives, dtype=torch.long)  # a held-out part too short to hold a pair
+        )
 
         def eval_fn(m):
             metrics = {"heldout_loss": m(held[:, 0], held[:, 1], held_neg)} if len(held) else {}

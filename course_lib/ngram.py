@@ -75,7 +75,7 @@ class KneserNeyLM:
     """
 
     def __init__(self, order: int, vocab_size: int, discount: float | None = None):
-        order = check_int(order, "order", min=0)
+        order = check_int(order, "order", min=0, max=62)  # 62: the codes below are 64-bit integers
         vocab_size = check_int(vocab_size, "vocab_size", min=1)
         if vocab_size ** max(order, 1) >= 2**62:
             raise ArgumentError(f"order {order} with a vocabulary of {vocab_size} does not fit in 64-bit codes")
