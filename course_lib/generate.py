@@ -131,6 +131,10 @@ def sample_next(
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B,)
 
 
+#: generate() refuses to write more tokens than this in one call (a huge count would run for hours).
+MAX_NEW_TOKENS = 100_000
+
+
 def _check_generate_args(model, idx, max_new_tokens) -> None:
     if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long:
         raise ArgumentError(
@@ -140,7 +144,7 @@ def _check_generate_args(model, idx, max_new_tokens) -> None:
         )
     if idx.size(1) == 0:
         raise ArgumentError("the prompt is empty: give at least one token to start from")
-    check_int(max_new_tokens, "max_new_tokens", min=0)
+    check_int(max_new_tokens, "max_new_tokens", min=0, max=MAX_NEW_TOKENS)
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "forward_step"):
         raise ArgumentTypeError(
             f"{type(model).__name__} has no forward_step(idx, state) -> (logits, state); "
