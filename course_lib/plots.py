@@ -80,7 +80,7 @@ def _as_matrix(value, name: str, ndim: int) -> np.ndarray:
     except (TypeError, ValueError):
         raise ArgumentTypeError(f"{name} must be a tensor or array of numbers, got {type(value).__name__}") from None
     if m.ndim != ndim:
-        raise ArgumentError(f"{name} must have {ndim} dimensions, got shape {m.shape}")
+        raise ArgumentError(f"{name} must be a {ndim}-D array or tensor, got shape {m.shape}")
     return m
 
 
@@ -127,7 +127,7 @@ def plot_history(
         cols = [y] if isinstance(y, str) else list(y) if y is not None else [c for c in h.columns if c.endswith("loss")]
         missing = [c for c in cols if c not in h]
         if missing:
-            raise ArgumentError(f"history {run!r} has no y column(s) {missing}; it has {list(h.columns)}")
+            raise ArgumentError(f"history {run!r} has no column(s) {missing} (y); it has {list(h.columns)}")
         if not cols:
             raise ArgumentError(f"history {run!r} has no column ending in 'loss': name the columns to draw with y")
         long = h[[x] + cols].melt(id_vars=x, var_name="metric", value_name="value").dropna()
