@@ -23,6 +23,19 @@ def _s(value_fn):
     return st.builds(value_fn)
 
 
+@functools.cache
+def warm_optim() -> bool:
+    """Build one optimizer (PyTorch imports torch._dynamo on the first one: seconds, once per process),
+    so that a training item's first fuzzed call is not timed with that import."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    return True
+
+
+def warmed(value_fn):
+    """Like ``_s(value_fn)``, for an argument of a training item: the optimizer import is done first."""
+    return st.builds(lambda: warm_optim() and value_fn())
+
+
 def _add(module: str, entries: dict[str, dict]):
     for name, params in entries.items():
         OVERRIDES_EXTRA[f"course_lib.{module}.{name}"] = params
@@ -134,5 +147,124 @@ _add(
         },
         "tutorial_keeps": {"english": st.sampled_from(["I am cold.", "Go!"]), "french": st.just("J'ai froid.")},
         "tutorial_normalize": {"s": st.sampled_from(["J'ai froid.", "Ça va?"])},
+    },
+)
+
+
+# ---------------------------------------------------------------------------------------- recsys
+def tiny_split():
+    from course_lib.recsys import LeaveOneOut
+
+    return LeaveOneOut(train=[[1, 2, 3], [2, 3], [1, 4]], val=[4, 1, 2], test=[5, 4, 3], n_items=6)
+
+
+def tiny_movies():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "item": [1, 2, 3, 4, 5],
+            "title": ["Toy Story (1995)", "Heat (1995)", "Up (2009)", "Alien (1979)", "Big (1988)"],
+            "genres": ["Animation|Comedy", "Action", "Animation", "Horror|Sci-Fi", "(no genres listed)"],
+        }
+    )
+
+
+def tiny_tags():
+    import pandas as pd
+
+    return pd.DataFrame({"user": [0, 1], "item": [1, 4], "tag": ["pixar", "space horror"]})
+
+
+def tiny_ratings():
+    import pandas as pd
+
+    rows = [(u, i, t) for u, items in enumerate([[1, 2, 3, 4], [2, 3, 1], [1, 4, 5]]) for t, i in enumerate(items)]
+    return pd.DataFrame(rows, columns=["user", "item", "timestamp"])
+
+
+def tiny_sasrec():
+    from course_lib.models.sasrec import SASRec, SASRecConfig
+
+    torch.manual_seed(0)
+    return SASRec(SASRecConfig(vocab_size=6, block_size=4, n_layer=1, n_head=1, n_embd=8))
+
+
+def _per_user():
+    from course_lib.recsys import evaluate, popularity_scores
+
+    split = tiny_split()
+    return {"popular": evaluate(popularity_scores(split), split)}
+
+
+def _content():
+    from course_lib.recsys import content_matrix
+
+    return content_matrix(tiny_movies(), tiny_tags())[0]
+
+
+def _pop():
+    from course_lib.recsys import popularity_scores
+
+    return popularity_scores(tiny_split())
+
+
+def _knn():
+    from course_lib.recsys import ItemKNN
+
+    return ItemKNN(tiny_split())
+
+
+_SPLIT = _s(tiny_split)
+_SEQS = st.just([[1, 2, 3], [2, 3], [1, 4]])
+_add(
+    "recsys",
+    {
+        "ItemKNN": {"split": _SPLIT, "decay": st.floats(0.5, 1.0)},
+        "LeaveOneOut": {
+            "train": st.just([[1, 2], [3]]),
+            "val": st.just([3, 1]),
+            "test": st.just([4, 2]),
+            "n_items": st.integers(5, 8),
+        },
+        "blend": {"first": _s(_pop), "second": _s(_knn), "weight": st.floats(0.0, 2.0)},
+        "bpr_loss": {
+            "pos": _s(lambda: torch.tensor([1.0, 0.5, -0.2])),
+            "neg": _s(lambda: torch.tensor([0.0, 0.7, -1.0])),
+        },
+        "content_matrix": {"movies": _s(tiny_movies), "tags": _s(tiny_tags), "exclude": st.just({(1, 4)})},
+        "content_scores": {"C": _s(_content), "decay": st.floats(0.5, 1.0)},
+        "evaluate": {
+            "score_fn": _s(_pop),
+            "split": _SPLIT,
+            "stage": st.sampled_from(["val", "test"]),
+            "batch": st.integers(1, 4),
+        },
+        "hit_ndcg": {"ranks": st.just([0, 2, 9, 10]), "k": st.integers(1, 10)},
+        "interaction_matrix": {"seqs": _SEQS, "n_items": st.integers(6, 8)},
+        "item2vec_pairs": {"seqs": _SEQS},
+        "leave_one_out": {"ratings": _s(tiny_ratings), "n_items": st.just(6), "min_items": st.just(3)},
+        "left_pad": {"histories": _SEQS, "block_size": st.integers(1, 4)},
+        "metric_summary": {"per_user": _s(_per_user), "users": st.sampled_from([None, [0, 1]])},
+        "popularity_scores": {"split": _SPLIT},
+        "rank_targets": {
+            "scores": _s(lambda: torch.tensor([[0.0, 0.5, 0.2, 0.9, 0.1, 0.3], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]])),
+            "targets": st.just([3, 5]),
+            "seen": st.just([[1], [2, 3]]),
+        },
+        "sasrec_windows": {"seqs": _SEQS, "block_size": st.integers(1, 4)},
+        "save_sasrec": {
+            "path": st.just("fuzz_sasrec.pt"),
+            "model": _s(tiny_sasrec),
+            "info": st.just({"note": "fuzz"}),
+        },
+        "train_item2vec": {"split": warmed(tiny_split), "batch_size": st.integers(2, 8)},
+        "train_mf_bpr": {"split": warmed(tiny_split)},
+        "train_sasrec": {
+            "split": warmed(tiny_split),
+            "config": _s(lambda: tiny_sasrec().config),
+            "max_steps": st.just(1),
+            "negatives": st.sampled_from([None, 2]),
+        },
     },
 )
