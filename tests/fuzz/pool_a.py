@@ -268,3 +268,135 @@ _add(
         },
     },
 )
+
+
+# ------------------------------------------------------------ the course's texts, quiz, results, map
+def _question(qid):
+    from course_lib.quiz import question
+
+    return question(qid)
+
+
+_add(
+    "article",
+    {
+        "Erratum": {
+            "section": st.just("1"),
+            "quote": st.just("使得大语言模型"),
+            "problem": st.just("a problem"),
+            "correction": st.just("a correction"),
+            "notebook": st.just("00_start_here"),
+            "heading": st.just("The errata"),
+        },
+        "quote": {"section": st.sampled_from(["1", "2.1", "3.2.1"]), "index": st.sampled_from([None, 0])},
+        "show_quote": {
+            "section": st.sampled_from(["1", "2.1", "5.2"]),
+            "index": st.sampled_from([None, 0]),
+            "note": st.sampled_from(["", "see notebook 05"]),
+        },
+    },
+)
+_add(
+    "quiz",
+    {
+        "Question": {
+            "id": st.just("9.9z"),
+            "section": st.just("9.1"),
+            "prompt": st.just("What is 2 + 2?"),
+            "notebook": st.just("05"),
+            "where": st.just("arithmetic"),
+            "explanation": st.just("It is {answer}."),
+            "answer": st.just(lambda: 4.0),
+        },
+        "Verdict": {"correct": st.booleans(), "message": st.just("Right."), "notebook": st.just("05")},
+        "correct_answer": {"q": st.sampled_from(["9.1a", "9.4b"]).map(_question)},
+        "grade": {"q": st.just("9.1a").map(_question), "answer": st.integers(0, 3)},
+        "prompt_text": {"q": st.sampled_from(["9.1a", "9.4b"]).map(_question)},
+        "question": {"id": st.sampled_from(["9.1a", "9.4b"])},
+        "questions": {"section": st.sampled_from(["9.1", "7.2"])},
+    },
+)
+_add(
+    "references",
+    {
+        "Book": {
+            "authors": st.just("A. Author"),
+            "title": st.just("A Book"),
+            "published": st.just("Press, 2020"),
+            "kind": st.sampled_from(["book", "course"]),
+            "why": st.just("to learn"),
+        },
+        "Paper": {
+            "authors": st.just("Vaswani et al."),
+            "year": st.integers(1950, 2025),
+            "title": st.just("Attention Is All You Need"),
+            "venue": st.just("NeurIPS"),
+            "notebooks": st.just(("04",)),
+            "role": st.just("the Transformer"),
+        },
+        "Tool": {"package": st.just("torch"), "notebooks": st.just(("all",)), "why": st.just("tensors")},
+    },
+)
+_ENTRY = {"value": 0.25, "fmt": ".2f", "date": "2026-01-01"}
+_TABLE_ENTRY = {"columns": ["model", "loss"], "rows": [["gpt", 1.5], ["lstm", None]], "formats": {"loss": ".2f"}}
+_add(
+    "results",
+    {
+        "format_entry": {"entry": st.just(_ENTRY), "fmt": st.sampled_from([None, ".3f", ""])},
+        "record": {
+            "key": st.just("99.fuzz_value"),
+            "value": st.sampled_from([0.5, 3, "text", True, None]),
+            "fmt": st.just(""),
+        },
+        "record_table": {
+            "key": st.just("99.fuzz_table"),
+            "table": _s(lambda: __import__("pandas").DataFrame({"model": ["gpt"], "loss": [1.5]})),
+            "formats": st.sampled_from([None, {"loss": ".2f"}]),
+        },
+        "results_file": {"key": st.sampled_from(["04.kv_cache_speedup", "99.fuzz_value"])},
+        "table_markdown": {"entry": st.just(_TABLE_ENTRY)},
+    },
+)
+_add(
+    "source",
+    {
+        "Source": {"code": st.just("x = 1"), "where": st.just("here")},
+        "show_source": {
+            "obj": st.sampled_from(["course_lib.checks.check_int", "course_lib.translation.Pair"]).map(
+                lambda name: getattr(__import__(name.rsplit(".", 1)[0], fromlist=["x"]), name.rsplit(".", 1)[1])
+            ),
+            "core": st.booleans(),
+        },
+    },
+)
+_add(
+    "course",
+    {
+        "Notebook": {"stem": st.just("99_fuzz"), "sections": st.just("§0"), "builds": st.just("nothing")},
+        "Session": {
+            "notebook": st.just("05"),
+            "mode": st.sampled_from(["fast", "full"]),
+            "teach_min": st.integers(5, 60),
+            "focus": st.just("sampling"),
+        },
+    },
+)
+_add("config", {"choose": {"full": st.integers(100, 2000), "fast": st.integers(1, 100)}})
+
+
+def _panel_controls():
+    import ipywidgets as w
+
+    return {"n": w.IntSlider(value=2, min=1, max=5)}
+
+
+_add(
+    "widgets",
+    {
+        "Panel": {
+            "controls": _s(_panel_controls),
+            "render": st.just(lambda n: f"n = {n}"),
+            "title": st.sampled_from([None, "A panel"]),
+        }
+    },
+)

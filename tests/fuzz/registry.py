@@ -92,9 +92,6 @@ KNOWN_FINDINGS: dict[str, str] = {
 
 #: 279 items NOT YET FUZZED: no valid call is written in pool.py yet.
 NOT_YET: dict[str, str] = {
-    "course_lib.article.Erratum": "no valid call in pool.py yet (needs section, quote, problem, correction, notebook, heading)",
-    "course_lib.article.quote": "no valid call in pool.py yet (needs section)",
-    "course_lib.article.show_quote": "no valid call in pool.py yet (needs section)",
     "course_lib.article_program.Dense": "no valid call in pool.py yet (needs units)",
     "course_lib.article_program.Embedding": "no valid call in pool.py yet (needs input_dim, output_dim)",
     "course_lib.article_program.LSTM": "no valid call in pool.py yet (needs units)",
@@ -131,9 +128,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.char_lm.load_char_lm": "no valid call in pool.py yet (needs kind_or_path)",
     "course_lib.char_lm.save_char_lm": "no valid call in pool.py yet (needs path, info)",
     "course_lib.char_lm.train_char_lm": "no valid call in pool.py yet (needs kind)",
-    "course_lib.config.choose": "no valid call in pool.py yet (needs full, fast)",
-    "course_lib.course.Notebook": "no valid call in pool.py yet (needs stem, sections, builds)",
-    "course_lib.course.Session": "no valid call in pool.py yet (needs notebook, mode, teach_min, focus)",
     "course_lib.data.CharTokenizer": "no valid call in pool.py yet (needs chars)",
     "course_lib.data.get_lm_batch": "no valid call in pool.py yet (needs data)",
     "course_lib.data.load_text": "no valid call in pool.py yet (needs path)",
@@ -292,21 +286,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.probes.control_labels": "no valid call in pool.py yet (needs types)",
     "course_lib.probes.fit_linear_probe": "no valid call in pool.py yet (needs X_train, y_train, X_test, y_test)",
     "course_lib.quantize.int8_symmetric": "no valid call in pool.py yet (needs weight)",
-    "course_lib.quiz.Question": "no valid call in pool.py yet (needs id, section, notebook, where, explanation)",
-    "course_lib.quiz.Verdict": "no valid call in pool.py yet (needs correct, message, notebook)",
-    "course_lib.quiz.correct_answer": "no valid call in pool.py yet (needs q)",
-    "course_lib.quiz.grade": "no valid call in pool.py yet (needs q, answer)",
-    "course_lib.quiz.prompt_text": "no valid call in pool.py yet (needs q)",
-    "course_lib.quiz.question": "no valid call in pool.py yet (needs id)",
-    "course_lib.quiz.questions": "no valid call in pool.py yet (needs section)",
-    "course_lib.references.Book": "no valid call in pool.py yet (needs authors, published, kind, why)",
-    "course_lib.references.Paper": "no valid call in pool.py yet (needs authors, year, venue, notebooks, role)",
-    "course_lib.references.Tool": "no valid call in pool.py yet (needs package, notebooks, why)",
-    "course_lib.results.format_entry": "no valid call in pool.py yet (needs entry)",
-    "course_lib.results.record": "no valid call in pool.py yet (needs key, value)",
-    "course_lib.results.record_table": "no valid call in pool.py yet (needs key)",
-    "course_lib.results.results_file": "no valid call in pool.py yet (needs key)",
-    "course_lib.results.table_markdown": "no valid call in pool.py yet (needs entry)",
     "course_lib.scaling.PowerLawFit": "no valid call in pool.py yet (needs alpha_low, alpha_high)",
     "course_lib.scaling.load_gpt_set": "no valid call in pool.py yet (needs path)",
     "course_lib.scaling.save_gpt_set": "no valid call in pool.py yet (needs path)",
@@ -319,8 +298,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.sentiment.paired_bootstrap": "no valid call in pool.py yet (needs correct_a, correct_b)",
     "course_lib.sentiment.predict_proba": "no valid call in pool.py yet (needs mask)",
     "course_lib.sentiment.summarise": "no valid call in pool.py yet (needs n_test)",
-    "course_lib.source.Source": "no valid call in pool.py yet (needs code, where)",
-    "course_lib.source.show_source": "no valid call in pool.py yet (needs obj)",
     "course_lib.toy_data.spiral_curve": "no valid call in pool.py yet (needs t)",
     "course_lib.train.checkpoint_digest": "no valid call in pool.py yet (needs state_dict, config, extra)",
     "course_lib.train.cosine_schedule": "no valid call in pool.py yet (needs base_lr)",
@@ -330,7 +307,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.train.nats_to_bits": "no valid call in pool.py yet (needs nats)",
     "course_lib.train.save_checkpoint": "no valid call in pool.py yet (needs path)",
     "course_lib.train.train": "no valid call in pool.py yet (needs get_batch, loss_fn, optimizer)",
-    "course_lib.widgets.Panel": "no valid call in pool.py yet (needs controls, render)",
 }
 
 #: 31 fuzzed items whose baseline call from pool.py is refused (only their argument checks are fuzzed).
