@@ -444,7 +444,8 @@ def prompt_text(q: Question, results: dict | None = None) -> str:
 
     Defined in: notebooks/13_review.ipynb
     """
-    return q.prompt.format(*(format_entry(e) for e in _entries(q, results)))
+    entries = _entries(q, results)
+    return q.prompt.format(*(format_entry(e) for e in entries))
 
 
 def correct_answer(q: Question, results: dict | None = None):
