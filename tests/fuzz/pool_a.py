@@ -400,3 +400,116 @@ _add(
         }
     },
 )
+
+
+# ------------------------------------------------------------------------- lora, models, babi, movielens
+def _linear():
+    torch.manual_seed(0)
+    return torch.nn.Linear(4, 3)
+
+
+_add(
+    "lora",
+    {
+        "LoRALinear": {"base": _s(_linear), "r": st.integers(1, 3), "alpha": st.floats(0.5, 16.0)},
+        "apply_lora": {
+            "targets": st.sampled_from([("q_proj", "v_proj"), ["lm_head"]]),
+            "r": st.integers(1, 2),
+            "trainable": st.sampled_from([(), ("lm_head",)]),
+        },
+    },
+)
+
+
+def _classifier_config():
+    from course_lib.models.sentence_classifier import ClassifierConfig
+
+    return ClassifierConfig(vocab_size=12, kind="mean", n_embd=4, n_hidden=4)
+
+
+_add("models.memnet", {"position_encoding": {"sentence_len": st.integers(1, 8), "n_embd": st.integers(1, 8)}})
+_add(
+    "models.mf_bpr",
+    {
+        "MFConfig": {"n_users": st.integers(1, 5), "n_items": st.integers(2, 8), "n_embd": st.integers(1, 8)},
+        "MFBPR": {"config": _s(lambda: __import__("course_lib.models.mf_bpr").models.mf_bpr.MFConfig(3, 6, 4))},
+    },
+)
+_add(
+    "models.seq2seq",
+    {
+        "AdditiveAttention": {
+            "query_dim": st.integers(1, 8),
+            "memory_dim": st.integers(1, 8),
+            "n_hidden": st.integers(1, 8),
+        }
+    },
+)
+_add(
+    "models.skipgram",
+    {
+        "skipgram_loss": {
+            "v_center": _s(lambda: torch.randn(3, 4, generator=torch.Generator().manual_seed(0))),
+            "u_context": _s(lambda: torch.randn(3, 4, generator=torch.Generator().manual_seed(1))),
+            "u_negative": _s(lambda: torch.randn(3, 2, 4, generator=torch.Generator().manual_seed(2))),
+        }
+    },
+)
+_add(
+    "models.sentence_classifier",
+    {
+        "EmbeddingClassifier": {
+            "cfg": _s(_classifier_config),
+            "embeddings": st.none() | _s(lambda: torch.randn(12, 4, generator=torch.Generator().manual_seed(0))),
+        }
+    },
+)
+
+BABI_STORY = """1 Mary moved to the bathroom.
+2 John went to the hallway.
+3 Where is Mary? \tbathroom\t1
+4 Daniel went back to the hallway.
+5 Sandra moved to the garden.
+6 Where is Daniel? \thallway\t4
+"""
+
+
+@functools.cache
+def babi_questions():
+    from course_lib.babi import parse_babi
+
+    return tuple(parse_babi(BABI_STORY, name="fuzz"))
+
+
+def babi_tok():
+    from course_lib.babi import build_vocabulary
+
+    return build_vocabulary(list(babi_questions()))
+
+
+_QS = _s(lambda: list(babi_questions()))
+_add(
+    "babi",
+    {
+        "BabiQuestion": {
+            "story": st.just(("Mary moved to the bathroom.",)),
+            "question": st.just("Where is Mary?"),
+            "answer": st.just("bathroom"),
+            "supporting": st.just((0,)),
+            "line": st.just(2),
+        },
+        "build_vocabulary": {"questions": _QS},
+        "load_babi": {"task": st.sampled_from([1, 2]), "split": st.just("test")},
+        "memorised_answers": {"train": _QS, "test": _QS},
+        "move_the_answer": {"q": st.sampled_from([0, 1]).map(lambda i: babi_questions()[i])},
+        "vectorize": {
+            "questions": _QS,
+            "tok": _s(babi_tok),
+            "memory_size": st.integers(1, 6),
+            "sentence_len": st.integers(6, 8),
+        },
+        "parse_babi": {"text": st.just(BABI_STORY), "name": st.just("fuzz")},
+    },
+)
+_add("movielens", {"MovieLens": {"ratings": _s(tiny_ratings), "movies": _s(tiny_movies), "tags": _s(tiny_tags)}})
+_add("movielens", {"title_words": {"title": st.sampled_from(["Toy Story (1995)", "Heat"])}})
