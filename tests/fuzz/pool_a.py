@@ -513,3 +513,153 @@ _add(
 )
 _add("movielens", {"MovieLens": {"ratings": _s(tiny_ratings), "movies": _s(tiny_movies), "tags": _s(tiny_tags)}})
 _add("movielens", {"title_words": {"title": st.sampled_from(["Toy Story (1995)", "Heat"])}})
+
+
+# ---------------------------------------------------- distributed, scaling, quantize, probes, attribution
+SIZE = {"n_layer": 1, "n_head": 2, "n_embd": 8}
+
+
+def _vocab():
+    from pool import char_tok
+
+    return char_tok().vocab_size
+
+
+def _train_ids():
+    from pool import ids_tensor
+
+    return ids_tensor(64)
+
+
+def _dp_model():
+    from course_lib.distributed import make_model
+
+    return make_model(_vocab(), 4, dict(SIZE), 0)
+
+
+_DP = {
+    "train_ids": warmed(_train_ids),
+    "vocab_size": _s(_vocab),
+    "size": _s(lambda: dict(SIZE)),
+    "batch_size": st.integers(1, 4),
+    "block_size": st.integers(2, 4),
+}
+_add(
+    "distributed",
+    {
+        "ddp_matches_single_process": {
+            "ddp_state": _s(lambda: _dp_model().state_dict()),
+            "reference": _s(_dp_model),
+            "atol": st.floats(0.0, 1e-3),
+        },
+        "make_model": {
+            "vocab_size": _s(_vocab),
+            "block_size": st.integers(1, 8),
+            "size": _s(lambda: dict(SIZE)),
+            "seed": st.integers(0, 100),
+        },
+        "shard": {
+            "batch": _s(lambda: (torch.zeros(4, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long))),
+            "rank": st.integers(0, 1),
+            "world_size": st.just(2),
+        },
+        "single_process_step": dict(_DP),
+        "train_data_parallel": {**_DP, "steps": st.integers(1, 2), "warmup_steps": st.integers(0, 1)},
+    },
+)
+
+
+def _data():
+    from pool import char_tok, ids_tensor
+
+    return (char_tok(), ids_tensor(64), ids_tensor(32))
+
+
+def _gpt_set_path():
+    from pool import tiny_gpt
+
+    from course_lib.scaling import save_gpt_set
+
+    save_gpt_set("fuzz_gpt_set.pt", {"tiny": tiny_gpt()}, extra={"note": "fuzz"})
+    return "fuzz_gpt_set.pt"
+
+
+_XY = {
+    "x": st.just([1e3, 1e4, 1e5, 1e6, 1e7]),
+    "y": st.just([3.0, 2.4, 2.0, 1.8, 1.7]),
+    "grid": st.integers(2, 20),
+    "confidence": st.floats(0.5, 0.99),
+}
+_add(
+    "scaling",
+    {
+        "PowerLawFit": {
+            "a": st.floats(0.5, 5.0),
+            "alpha": st.floats(0.05, 1.0),
+            "alpha_low": st.just(0.05),
+            "alpha_high": st.just(1.0),
+        },
+        "load_gpt_set": {"path": _s(_gpt_set_path), "verify": st.booleans()},
+        "save_gpt_set": {
+            "path": st.just("fuzz_gpt_set.pt"),
+            "models": _s(lambda: {"tiny": __import__("pool").tiny_gpt()}),
+            "extra": st.sampled_from([None, {"note": "fuzz"}]),
+            "half": st.booleans(),
+        },
+        "size_name": {"size": _s(lambda: dict(SIZE))},
+        "train_gpt_tokens": {
+            "size": warmed(lambda: dict(SIZE)),
+            "tokens": st.integers(8, 16),
+            "data": _s(_data),
+            "recipe": st.just({"block_size": 4, "batch_size": 2, "warmup": 0}),
+            "eval_every": st.sampled_from([None, 1]),
+        },
+        "training_flops": {"tokens": st.integers(0, 10**9)},
+        "fit_power_law": {"x": _XY["x"], "y": _XY["y"], "confidence": _XY["confidence"]},
+        "fit_power_law_with_floor": dict(_XY),
+        "plausible_floors": dict(_XY),
+    },
+)
+_add(
+    "quantize",
+    {"int8_symmetric": {"weight": _s(lambda: torch.randn(4, 3, generator=torch.Generator().manual_seed(0)))}},
+)
+
+
+def _probe_data(seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(12, 3, generator=g), torch.arange(12) % 3
+
+
+_add(
+    "probes",
+    {
+        "control_labels": {
+            "types": st.just(np.array([0, 1, 2, 0, 1, 2])),
+            "labels": st.just(np.array([1, 0, -1, 1, 0, 1])),
+        },
+        "fit_linear_probe": {
+            "X_train": _s(lambda: _probe_data(0)[0]),
+            "y_train": _s(lambda: _probe_data(0)[1]),
+            "X_test": _s(lambda: _probe_data(1)[0]),
+            "y_test": _s(lambda: _probe_data(1)[1]),
+            "max_iter": st.integers(1, 20),
+        },
+    },
+)
+
+
+def tiny_classifier():
+    from course_lib.models.sentence_classifier import EmbeddingClassifier
+
+    torch.manual_seed(0)
+    return EmbeddingClassifier(_classifier_config()).eval()
+
+
+_ATTR = {
+    "model": _s(tiny_classifier),
+    "ids": _s(lambda: torch.tensor([[2, 5, 7, 0], [3, 4, 0, 0]])),
+    "mask": _s(lambda: torch.tensor([[True, True, True, False], [True, True, False, False]])),
+    "n_steps": st.integers(1, 8),
+}
+_add("attribution", {"integrated_gradients": dict(_ATTR), "captum_token_attributions": dict(_ATTR)})
