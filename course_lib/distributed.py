@@ -109,6 +109,11 @@ def train_data_parallel(
     batch_size, block_size = check_int(batch_size, "batch_size", min=1), check_int(block_size, "block_size", min=1)
     if progress is not None:
         check_flag(progress, "progress")
+    check_tensor(train_ids, "train_ids", dim=1, dtype="integer")
+    if len(train_ids) <= block_size:
+        raise ArgumentError(
+            f"train_ids has {len(train_ids)} tokens; a block of {block_size} needs at least {block_size + 1}"
+        )
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     model = make_model(vocab_size, block_size, size, seed)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
