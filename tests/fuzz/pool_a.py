@@ -663,3 +663,66 @@ _ATTR = {
     "n_steps": st.integers(1, 8),
 }
 _add("attribution", {"integrated_gradients": dict(_ATTR), "captum_token_attributions": dict(_ATTR)})
+
+
+# --------------------------------------------------------------------------------------------- privacy
+def _canary(secret="ab", insertions=2):
+    from course_lib.privacy import Canary
+
+    return Canary(prefix="the cat ", secret=secret, insertions=insertions)
+
+
+def privacy_tok():
+    """A character tokenizer that holds the secret alphabet a-z (the privacy functions need it)."""
+    from course_lib.data import CharTokenizer
+
+    return CharTokenizer.from_text("abcdefghijklmnopqrstuvwxyz .\nTHE")
+
+
+def privacy_gpt():
+    from pool import tiny_gpt
+
+    return tiny_gpt(vocab_size=privacy_tok().vocab_size, block_size=16)
+
+
+_WINDOW_RECIPE = {"model": {"n_layer": 1, "n_head": 2, "n_embd": 8}, "block_size": 4, "batch_size": 2, "warmup": 0}
+_add(
+    "privacy",
+    {
+        "Canary": {"prefix": st.just("the cat "), "secret": st.just("ab"), "insertions": st.integers(0, 3)},
+        "canary_exposure": {
+            "model": _s(privacy_gpt),
+            "tokenizer": _s(privacy_tok),
+            "canary": _s(_canary),
+            "n_sample": st.integers(10, 40),
+        },
+        "canary_training_text": {
+            "train_text": st.just("the cat sat.\nthe dog ate.\n"),
+            "canaries": _s(lambda: [_canary(), _canary("cd", 1)]),
+            "recipe": st.sampled_from([None, {"train_chars": 20}]),
+        },
+        "expected_exposure_unseen": {"space_size": st.integers(1, 10**6)},
+        "exposure_from_rank": {"rank": st.integers(1, 5), "space_size": st.integers(5, 100)},
+        "exposure_skewnormal": {
+            "canary_log_ppl": st.floats(1.0, 5.0),
+            "sample_log_ppl": _s(lambda: np.random.default_rng(0).normal(8.0, 1.0, 30)),
+        },
+        "insert_canaries": {"text": st.just("the cat sat.\nthe dog ate.\n"), "canaries": _s(lambda: [_canary()])},
+        "rank_of": {"scores": _s(lambda: torch.tensor([-1.0, -2.0, -0.5, -3.0])), "index": st.integers(0, 3)},
+        "secret_index": {"secret": st.sampled_from(["aaaa", "abcd", "z"])},
+        "secret_log_likelihoods": {
+            "model": _s(privacy_gpt),
+            "tokenizer": _s(privacy_tok),
+            "prefix": st.just("the cat "),
+            "length": st.integers(1, 3),
+            "alphabet": st.sampled_from(["ab", "xyz"]),
+            "max_batch": st.integers(1, 16),
+        },
+        "train_window_lm": {
+            "train_ids": warmed(_train_ids),
+            "vocab_size": _s(_vocab),
+            "recipe": st.just(_WINDOW_RECIPE),
+            "steps": st.integers(1, 2),
+        },
+    },
+)
