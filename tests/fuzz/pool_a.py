@@ -726,3 +726,71 @@ _add(
         },
     },
 )
+
+
+# ------------------------------------------------------------------------------------- article_program
+def _symbols():
+    from course_lib.article_program import LSTM, Dense, Embedding, Input
+
+    inputs = Input(shape=(None,))
+    return inputs, Dense(5, activation="softmax")(LSTM(4, return_sequences=True)(Embedding(5, 3)(inputs)))
+
+
+def _probs(seed=0):
+    return torch.softmax(torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(seed)), -1)
+
+
+_LOGITS = {
+    "logits": _s(lambda: torch.randn(3, 5, generator=torch.Generator().manual_seed(0))),
+    "targets": _s(lambda: torch.tensor([0, 4, 2])),
+}
+_WINDOW = {"current_sequence": _s(lambda: np.array([[1] * 10])), "predicted_word": st.integers(0, 50)}
+_add(
+    "article_program",
+    {
+        "Dense": {"units": st.integers(1, 8), "activation": st.sampled_from([None, "softmax"])},
+        "Embedding": {"input_dim": st.integers(1, 20), "output_dim": st.integers(1, 8)},
+        "LSTM": {"units": st.integers(1, 8), "return_sequences": st.booleans()},
+        "Model": {"inputs": _s(lambda: _symbols()[0]), "outputs": _s(lambda: _symbols()[1])},
+        "article_window_update": dict(_WINDOW),
+        "fixed_window_update": dict(_WINDOW),
+        "build_article_model": {
+            "vocab_size": st.integers(2, 20),
+            "embedding_dim": st.integers(1, 8),
+            "hidden_size": st.integers(1, 8),
+        },
+        "build_lm_dataset": {
+            "ids": st.sampled_from([list(range(12)), "tensor"]).map(lambda v: torch.arange(12) if v == "tensor" else v),
+            "seq_len": st.integers(1, 5),
+            "stride": st.sampled_from([None, 1, 3]),
+        },
+        "categorical_crossentropy": {
+            "y_true": _s(lambda: torch.nn.functional.one_hot(torch.tensor([[0, 1, 2], [3, 4, 0]]), 5).float()),
+            "y_pred": _s(_probs),
+        },
+        "sparse_categorical_crossentropy": {
+            "y_true": _s(lambda: torch.tensor([[0, 1, 2], [3, 4, 0]])),
+            "y_pred": _s(_probs),
+        },
+        "count_token_reads": {
+            "prompt": _s(lambda: __import__("pool").ids_tensor(4).reshape(1, -1)),
+            "n_new": st.integers(1, 4),
+            "loop": st.sampled_from(["state carried", "fixed window (article)", "growing prefix"]),
+            "window": st.integers(1, 6),
+        },
+        "logits_cross_entropy": dict(_LOGITS),
+        "softmax_then_log_loss": dict(_LOGITS),
+        "patch": {
+            "source": st.just("def f(x):\n    return x + 1\n"),
+            "old": st.just("x + 1"),
+            "new": st.just("x + 2"),
+        },
+        "undefined_names": {"source": st.sampled_from(["y = np.zeros(3)\n", "def f(a):\n    return a + b\n"])},
+        "article_function": {"numpy": st.booleans()},
+        "loop_period": {
+            "ids": st.just([5, 1, 2, 1, 2, 1, 2]),
+            "min_repeats": st.integers(1, 3),
+            "max_period": st.integers(1, 10),
+        },
+    },
+)
