@@ -794,3 +794,142 @@ _add(
         },
     },
 )
+
+
+# ----------------------------------------------------------------------------------------- pretraining
+SENTENCES = ["the cat sat on the mat.", "the dog ate the food, and it was good!", "a good film", "a bad film"]
+
+
+@functools.cache
+def bpe_tok():
+    from course_lib.pretraining import train_tokenizer
+
+    return train_tokenizer(SENTENCES, 262)
+
+
+def backbone(kind="gpt"):
+    from course_lib.pretraining import build_backbone
+
+    torch.manual_seed(0)
+    tok = bpe_tok()
+    return build_backbone(kind, tok.vocab_size, tok.special_id("[PAD]"), block_size=16, n_layer=1, n_head=2, n_embd=8)
+
+
+def text_classifier(kind="gpt"):
+    from course_lib.pretraining import TextClassifier
+
+    return TextClassifier(backbone(kind))
+
+
+def _corpus():
+    import pandas as pd
+
+    return pd.DataFrame({"text": SENTENCES * 2, "source": ["tatoeba", "tatoeba", "reviews", "reviews"] * 2})
+
+
+def _labelled():
+    import pandas as pd
+
+    return pd.DataFrame({"text": SENTENCES * 2, "label": [1, 0, 1, 0] * 2})
+
+
+def _batch():
+    from course_lib.pretraining import encode_batch
+
+    return encode_batch(bpe_tok(), SENTENCES, max_len=12)
+
+
+def _stream():
+    from course_lib.pretraining import token_stream
+
+    return token_stream(bpe_tok(), SENTENCES)
+
+
+def _pretrained_path():
+    import pandas as pd
+
+    from course_lib.pretraining import save_pretrained
+
+    history = pd.DataFrame({"step": [1], "loss": [5.0]})
+    save_pretrained("fuzz_pretrained.pt", backbone(), bpe_tok(), history, {"kind": "gpt"})
+    return "fuzz_pretrained.pt"
+
+
+_KIND = st.sampled_from(["gpt", "bert"])
+_BATCH = {
+    "ids": _s(lambda: _batch()[0]),
+    "mask": _s(lambda: _batch()[1]),
+    "batch_size": st.integers(1, 4),
+}
+_TINY_RECIPE = {"model": {"n_layer": 1, "n_head": 2, "n_embd": 8}, "block_size": 4, "batch_size": 2, "warmup": 0}
+_add(
+    "pretraining",
+    {
+        "TextClassifier": {"backbone": _KIND.map(backbone), "pool": st.sampled_from(["mean", "last"])},
+        "build_backbone": {
+            "kind": _KIND,
+            "vocab_size": st.integers(4, 40),
+            "pad_id": st.integers(0, 3),
+            "block_size": st.integers(1, 16),
+        },
+        "corpus_statistics": {
+            "corpus": _s(_corpus),
+            "splits": _s(lambda: {"train": _labelled(), "val": _labelled(), "test": _labelled()}),
+            "tokenizer": _s(bpe_tok),
+        },
+        "evaluate_pretraining": {
+            "model": _KIND.map(backbone),
+            "kind": st.just("gpt"),
+            "tokenizer": _s(bpe_tok),
+            "stream": _s(_stream),
+            "block_size": st.integers(1, 8),
+            "max_blocks": st.integers(1, 4),
+        },
+        "finetune": {
+            "model": warmed(text_classifier),
+            **{k: v for k, v in _BATCH.items() if k != "batch_size"},
+            "labels": _s(lambda: torch.tensor([1, 0, 1, 0])),
+            "steps": st.integers(1, 2),
+            "lr": st.floats(1e-4, 1e-2),
+            "batch_size": st.integers(1, 4),
+            "warmup": st.integers(0, 2),
+        },
+        "fit_probe": {
+            "train_x": _s(lambda: torch.randn(8, 3, generator=torch.Generator().manual_seed(0))),
+            "train_y": _s(lambda: torch.tensor([0, 1] * 4)),
+            "test_x": _s(lambda: torch.randn(4, 3, generator=torch.Generator().manual_seed(1))),
+            "l2": st.floats(1e-3, 1.0),
+        },
+        "hidden_states": {"backbone": _KIND.map(backbone), "idx": _s(lambda: _batch()[0])},
+        "label_subset": {"train": _s(_labelled), "n": st.integers(2, 10), "seed": st.integers(0, 100)},
+        "lm_batches": {"stream": _s(_stream), "block_size": st.integers(1, 8)},
+        "load_pretrained": {"kind_or_path": _s(_pretrained_path), "verify": st.booleans()},
+        "mask_tokens": {
+            "ids": _s(lambda: _batch()[0]),
+            "mask_id": _s(lambda: bpe_tok().special_id("[MASK]")),
+            "vocab_size": _s(lambda: bpe_tok().vocab_size),
+            "special_ids": _s(lambda: [bpe_tok().special_id(s) for s in bpe_tok().specials]),
+        },
+        "predict_logits": {"model": _KIND.map(text_classifier), **_BATCH},
+        "pretrain": {
+            "kind": _KIND,
+            "tokenizer": warmed(bpe_tok),
+            "train_stream": _s(_stream),
+            "val_stream": _s(_stream),
+            "recipe": st.just(_TINY_RECIPE),
+            "steps": st.integers(1, 2),
+        },
+        "pretrain_loss": {"kind": _KIND, "tokenizer": _s(bpe_tok), "mask_p": st.floats(0.05, 0.5)},
+        "save_pretrained": {
+            "path": st.just("fuzz_pretrained.pt"),
+            "model": _KIND.map(backbone),
+            "tokenizer": _s(bpe_tok),
+            "info": _KIND.map(lambda k: {"kind": k}),
+        },
+        "sentence_features": {"model": _KIND.map(text_classifier), **_BATCH},
+        "split_corpus": {"corpus": _s(_corpus), "val_frac": st.floats(0.1, 0.5)},
+        "training_stream": {"tokenizer": _s(bpe_tok), "train": _s(_corpus), "review_weight": st.integers(1, 3)},
+        "encode_batch": {"tokenizer": _s(bpe_tok), "texts": st.just(list(SENTENCES)), "max_len": st.integers(2, 12)},
+        "token_stream": {"tokenizer": _s(bpe_tok), "texts": st.just(list(SENTENCES))},
+    },
+)
