@@ -79,9 +79,9 @@ def generation_speed(
     """
     from .generate import generate
 
-    new_tokens = check_int(new_tokens, "new_tokens", min=1)
+    new_tokens = check_int(new_tokens, "new_tokens", min=1, max=4096)
     best = float("inf")
-    for _ in range(check_int(repeats, "repeats", min=1)):
+    for _ in range(check_int(repeats, "repeats", min=1, max=100)):
         t0 = time.perf_counter()
         generate(model, prompt, new_tokens, generator=torch.Generator().manual_seed(0), use_cache=use_cache)
         best = min(best, time.perf_counter() - t0)

@@ -933,3 +933,39 @@ _add(
         "token_stream": {"tokenizer": _s(bpe_tok), "texts": st.just(list(SENTENCES))},
     },
 )
+
+
+# ----------------------------------------------- items whose pool.py baseline was refused (VALIDATION_ONLY)
+_add(
+    "pretraining",
+    {
+        "accuracy": {
+            "logits": _s(lambda: torch.tensor([1.5, -0.5, 0.2])),
+            "labels": _s(lambda: torch.tensor([1, 0, 0])),
+        },
+        "mlm_cross_entropy": {
+            "logits": _s(lambda: torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(0))),
+            "labels": _s(lambda: torch.tensor([[1, -100, 4], [-100, -100, 0]])),
+        },
+        "train_tokenizer": {"texts": st.just(list(SENTENCES)), "vocab_size": st.integers(259, 264)},
+    },
+)
+_add(
+    "privacy",
+    {
+        "make_canaries": {"counts": st.sampled_from([(0, 1, 10), (2,)]), "per_count": st.integers(1, 3)},
+        "text_windows": {"ids": _s(_train_ids), "block_size": st.integers(1, 8)},
+    },
+)
+_add(
+    "quantize",
+    {
+        "generation_speed": {
+            "prompt": _s(lambda: __import__("pool").ids_tensor(4).reshape(1, -1)),
+            "new_tokens": st.integers(1, 4),
+            "use_cache": st.booleans(),
+            "repeats": st.integers(1, 2),
+        }
+    },
+)
+_add("quiz", {"parse_number": {"text": st.sampled_from(["12.5", "66,048", "2.4e6", 3, -1.5])}})

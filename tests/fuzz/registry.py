@@ -250,13 +250,6 @@ VALIDATION_ONLY: dict[str, str] = {
     "course_lib.labs.vae.shuffled_pair_check": "every valid call drawn is refused: 'man' and 'woman' must contain the same words in a different order",
     "course_lib.losses.article_encoder_loss": "every valid call drawn is refused: expected x (B, D) and z (B, d), got (8, 2) and (3, 2)",
     "course_lib.perf.matmul_peak_flops": "every valid call drawn is refused: n must be an integer with 16 ≤ n ≤ 8192, got 1",
-    "course_lib.pretraining.accuracy": "every valid call drawn is refused: logits must have 1 dimensions, got shape (2, 10)",
-    "course_lib.pretraining.mlm_cross_entropy": "every valid call drawn is refused: logits must have 3 dimensions, got shape (2, 10)",
-    "course_lib.pretraining.train_tokenizer": "every valid call drawn is refused: vocab_size must be an integer with 259 ≤ vocab_size, got 2",
-    "course_lib.privacy.make_canaries": "every valid call drawn is refused: each insertion count must be an integer, got tensor(5.) (Tensor)",
-    "course_lib.privacy.text_windows": "every valid call drawn is refused: ids must have 1 dimensions, got shape (1, 12)",
-    "course_lib.quantize.generation_speed": "every valid call drawn is refused: idx must be a LongTensor of token ids with shape (B, T) — a batch of prompts; got str () (",
-    "course_lib.quiz.parse_number": "every valid call drawn is refused: 'ROMEO: the cat sat on the mat.\\nJULIET: t…' is not a number I can read: type digits, e.g.",
     "course_lib.sentiment.parse_labelled_lines": "every valid call drawn is refused: ?, line 1: expected 'sentence<TAB>0 or 1', got 'ROMEO: the cat sat on the mat.'",
 }
 
