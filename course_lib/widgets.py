@@ -54,7 +54,7 @@ class Panel:
 
     def __init__(self, controls: Mapping[str, w.ValueWidget], render: Callable[..., Any], title: str | None = None):
         if not isinstance(controls, Mapping) or not all(
-            isinstance(k, str) and isinstance(c, w.ValueWidget) for k, c in controls.items()
+            isinstance(k, str) and hasattr(c, "value") and hasattr(c, "observe") for k, c in controls.items()
         ):
             raise ArgumentTypeError(f"controls must map keywords of render to widgets, got {type(controls).__name__}")
         if not callable(render):
