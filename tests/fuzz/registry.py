@@ -27,6 +27,7 @@ EXEMPT: dict[str, str] = {
 
 #: 61 items: fuzzing found a raw exception that is not fixed yet (left out of the CI run).
 KNOWN_FINDINGS: dict[str, str] = {
+    "course_lib.scaling.train_gpt_tokens": "took more than 5 s: tokens sets the training length (tokens=1961 with the pool's 4×2 recipe is 245 steps plus evaluations), so a valid count drawn by the fuzzer trains for seconds; needs a time budget (max_seconds) to fuzz",
     "course_lib.attention.MultiHeadAttention": "raw RuntimeError: Boolean value of Tensor with no values is ambiguous (bias=tensor([]))",
     "course_lib.ngram.ngram_sample_text": "raw TypeError: '<' not supported between instances of 'str' and 'int' (models=[1, 'a'])",
     "course_lib.attention.MLP": "raw RuntimeError: Boolean value of Tensor with no values is ambiguous (bias=tensor([]))",
