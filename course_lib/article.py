@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .checks import check_int, check_text
 from .config import NOTEBOOKS_DIR
 from .errors import ArgumentError
 
@@ -657,6 +658,9 @@ def quote(section: str, index: int | None = None) -> str:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    check_text(section, "section")
+    if index is not None:
+        index = check_int(index, "index", min=0)
     if section not in QUOTES:
         raise ArgumentError(f"no quotation for section {section!r}; quoted sections: {', '.join(QUOTES)}")
     value = QUOTES[section]
@@ -680,6 +684,7 @@ def show_quote(section: str, index: int | None = None, note: str = ""):
     """
     from IPython.display import Markdown
 
+    check_text(note, "note")
     text = quote(section, index)
     heading = HEADINGS.get(section, "")
     if section == "5.2":

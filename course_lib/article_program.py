@@ -33,7 +33,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .article import PROGRAM
-from .checks import check_choice, check_float, check_int, check_seed, check_tensor, check_text
+from .checks import (
+    MAX_WIDTH,
+    check_choice,
+    check_flag,
+    check_float,
+    check_int,
+    check_seed,
+    check_tensor,
+    check_text,
+    check_token_ids,
+)
 from .errors import ArgumentError, ArgumentTypeError
 from .nn_utils import eval_mode
 from .train import train
@@ -66,6 +76,15 @@ GENERATE_TEXT = PROGRAM[
 PROGRAM_BODY = PROGRAM.split("\n", 3)[3]
 
 
+def _parse(source, name: str) -> ast.Module:
+    """``ast.parse`` of a program's text; text that is not Python is an :class:`ArgumentError` naming it."""
+    check_text(source, name, max_len=100_000)
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError) as e:
+        raise ArgumentError(f"{name} is not valid Python: {e}") from None
+
+
 def undefined_names(source: str) -> list[str]:
     """Names a program reads but never defines, imports or gets from Python's builtins (sorted).
 
@@ -74,7 +93,7 @@ def undefined_names(source: str) -> list[str]:
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    tree = ast.parse(source)
+    tree = _parse(source, "source")
     defined = set(dir(builtins))
     used: set[str] = set()
     for node in ast.walk(tree):
@@ -138,8 +157,8 @@ class Embedding(_Layer):
 
     def __init__(self, input_dim: int, output_dim: int):
         super().__init__()
-        self.units = check_int(output_dim, "output_dim", min=1)
-        self.table = nn.Embedding(check_int(input_dim, "input_dim", min=1), self.units)
+        self.units = check_int(output_dim, "output_dim", min=1, max=MAX_WIDTH)
+        self.table = nn.Embedding(check_int(input_dim, "input_dim", min=1, max=10_000_000), self.units)
         nn.init.uniform_(self.table.weight, -0.05, 0.05)
 
     def build(self, width):
@@ -162,8 +181,8 @@ class LSTM(_Layer):
 
     def __init__(self, units: int, return_sequences: bool = False):
         super().__init__()
-        self.units = check_int(units, "units", min=1)
-        self.return_sequences = bool(return_sequences)
+        self.units = check_int(units, "units", min=1, max=MAX_WIDTH)
+        self.return_sequences = check_flag(return_sequences, "return_sequences")
         self.cell = None
 
     def build(self, width):
@@ -192,7 +211,7 @@ class Dense(_Layer):
 
     def __init__(self, units: int, activation: str | None = None):
         super().__init__()
-        self.units = check_int(units, "units", min=1)
+        self.units = check_int(units, "units", min=1, max=10_000_000)
         self.activation = check_choice(activation, "activation", (None, "softmax"))
         self.linear = None
 
@@ -230,6 +249,8 @@ def categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torc
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_tensor(y_true, "y_true")
+    check_tensor(y_pred, "y_pred", dtype="float")
     if y_true.shape != y_pred.shape:
         raise ArgumentError(
             f"Shapes {tuple(y_true.shape)} and {tuple(y_pred.shape)} are incompatible "
@@ -245,8 +266,11 @@ def sparse_categorical_crossentropy(y_true: torch.Tensor, y_pred: torch.Tensor) 
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_tensor(y_true, "y_true", dtype="integer")
+    check_tensor(y_pred, "y_pred", dtype="float", dim=range(1, 9))
     if y_true.shape != y_pred.shape[:-1]:
         raise ArgumentError(f"targets {tuple(y_true.shape)} must be the predictions' shape without its last axis")
+    check_token_ids(y_true, "y_true", y_pred.shape[-1])
     p = (y_pred / y_pred.sum(-1, keepdim=True)).clamp(1e-7, 1 - 1e-7)
     return -torch.log(p.gather(-1, y_true[..., None].long())).squeeze(-1)  # (B, T)
 
@@ -382,12 +406,13 @@ def article_function(numpy: bool = True, source: str = GENERATE_TEXT):
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    namespace = {"np": np} if numpy else {}
-    check_text(source, "source", max_len=100_000)
-    try:
-        code = compile(source, "article §5.2", "exec")
-    except (SyntaxError, ValueError) as e:
-        raise ArgumentError(f"source is not valid Python: {e}") from None
+    namespace = {"np": np} if check_flag(numpy, "numpy") else {}
+    tree = _parse(source, "source")
+    if not any(isinstance(s, ast.FunctionDef) and s.name == "generate_text" for s in tree.body) or not all(
+        isinstance(s, (ast.FunctionDef, ast.Import, ast.ImportFrom)) for s in tree.body
+    ):
+        raise ArgumentError("source must define the function generate_text (and nothing else but imports)")
+    code = compile(tree, "article §5.2", "exec")
     exec(code, namespace)  # a constant string: the article's function
     return namespace["generate_text"]
 
@@ -397,6 +422,9 @@ def patch(source: str, old: str, new: str) -> str:
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    source, old, new = check_text(source, "source"), check_text(old, "old"), check_text(new, "new")
+    if not old:
+        raise ArgumentError("old must be the text to replace, got ''")
     if source.count(old) != 1:
         raise ArgumentError(f"{old!r} occurs {source.count(old)} times in the source; expected exactly once")
     return source.replace(old, new)
@@ -429,6 +457,7 @@ def article_window_update(current_sequence, predicted_word: int):
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_window(current_sequence)
+    predicted_word = check_int(predicted_word, "predicted_word", min=0)
     return np.concatenate([current_sequence[:, :-1], [[predicted_word]]], axis=1)
 
 
@@ -438,11 +467,15 @@ def fixed_window_update(current_sequence, predicted_word: int):
     Defined in: notebooks/05_text_generation.ipynb
     """
     _check_window(current_sequence)
+    predicted_word = check_int(predicted_word, "predicted_word", min=0)
     return np.concatenate([current_sequence[:, 1:], [[predicted_word]]], axis=1)
 
 
 def _check_window(seq) -> None:
-    if getattr(seq, "ndim", None) != 2 or seq.shape[0] != 1:
+    integer = (isinstance(seq, np.ndarray) and seq.dtype.kind in "iu") or (
+        isinstance(seq, torch.Tensor) and not seq.is_floating_point() and seq.dtype != torch.bool
+    )
+    if not integer or seq.ndim != 2 or seq.shape[0] != 1:
         raise ArgumentError(
             f"the window must be one sequence of ids, shape (1, T), got {type(seq).__name__} "
             f"{tuple(np.shape(seq))} (the article's prompt [1] * 10 is a flat list: use np.array([[1] * 10]))"
@@ -457,7 +490,11 @@ def build_lm_dataset(ids, seq_len: int, stride: int | None = None):
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    ids = torch.as_tensor(ids, dtype=torch.long)
+    if isinstance(ids, (list, tuple)):
+        ids = torch.tensor([check_int(i, "each id", min=0, max=2**63 - 1) for i in ids], dtype=torch.long)
+    elif isinstance(ids, np.ndarray) and ids.dtype.kind in "iu":
+        ids = torch.as_tensor(ids, dtype=torch.long)
+    ids = check_tensor(ids, "ids", dtype="integer").long()
     if ids.dim() != 1:
         raise ArgumentError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
     seq_len = check_int(seq_len, "seq_len", min=1)
@@ -499,6 +536,10 @@ def count_token_reads(model, prompt: torch.Tensor, n_new: int, loop: str, window
     from .generate import generate
 
     check_choice(loop, "loop", LOOPS)
+    if not hasattr(model, "forward_step"):
+        raise ArgumentTypeError(
+            f"model must be a language model with forward_step (a GPT or an LSTM LM), got {type(model).__name__}"
+        )
     limit = getattr(model, "max_context", None)
     if loop == "fixed window (article)":
         limit = check_int(window, "window", min=1) if limit is None else min(limit, window)
@@ -552,6 +593,7 @@ def softmax_then_log_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    _check_logits_targets(logits, targets)
     probs = torch.softmax(logits, dim=-1)  # (N, V)
     return -torch.log(probs.gather(-1, targets[:, None])).mean()
 
@@ -561,4 +603,11 @@ def logits_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.T
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    _check_logits_targets(logits, targets)
     return F.cross_entropy(logits, targets)
+
+
+def _check_logits_targets(logits, targets) -> None:
+    check_tensor(logits, "logits", dim=2, dtype="float")
+    check_tensor(targets, "targets", shape=(logits.size(0),), dtype="long")
+    check_token_ids(targets, "targets", logits.size(1))

@@ -20,7 +20,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_instance, check_int, check_mask, check_token_ids
+from .errors import ArgumentError
+
+
+def _check_inputs(model, ids, mask, n_steps) -> int:
+    check_instance(model, "model", nn.Module, "sentence classifier (an nn.Module with an embedding layer emb)")
+    if not isinstance(getattr(model, "emb", None), nn.Embedding):
+        raise ArgumentError(f"model must have an embedding layer emb (nn.Embedding), got {type(model).__name__}")
+    check_token_ids(ids, "ids", model.emb.num_embeddings)
+    if ids.dim() != 2:
+        raise ArgumentError(f"ids must have shape (B, T), got {tuple(ids.shape)}")
+    check_mask(mask, "mask", tuple(ids.shape), exact_dims=True)
+    return check_int(n_steps, "n_steps", min=1, max=10_000)
 
 
 def _logit_from_embeddings(model: nn.Module, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -41,7 +53,7 @@ def integrated_gradients(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    n_steps = check_int(n_steps, "n_steps", min=1)
+    n_steps = _check_inputs(model, ids, mask, n_steps)
     with torch.no_grad():
         x = model.emb(ids)  # (B, T, D)
     total = torch.zeros_like(x)
@@ -65,7 +77,7 @@ def captum_token_attributions(
     """
     from captum.attr import LayerIntegratedGradients
 
-    n_steps = check_int(n_steps, "n_steps", min=1)
+    n_steps = _check_inputs(model, ids, mask, n_steps)
     lig = LayerIntegratedGradients(lambda i, m: model(i, m), model.emb)
     attr, delta = lig.attribute(
         ids,

@@ -26,7 +26,7 @@ import torch
 
 from .checks import check_choice, check_instance, check_int, check_text
 from .data import WordTokenizer, load_text
-from .errors import ArgumentError, DataFileError
+from .errors import ArgumentError, ArgumentTypeError, DataFileError
 
 TASKS = {
     1: "qa1_single-supporting-fact",
@@ -121,11 +121,20 @@ def load_babi(task: int, split: str) -> list[BabiQuestion]:
     return parse_babi(load_text(path), name=f"data/{path}")
 
 
+def _check_questions(questions, name: str) -> list[BabiQuestion]:
+    if not isinstance(questions, (list, tuple)) or not all(isinstance(q, BabiQuestion) for q in questions):
+        raise ArgumentTypeError(
+            f"{name} must be a list of BabiQuestion (from load_babi), got {type(questions).__name__}"
+        )
+    return list(questions)
+
+
 def build_vocabulary(questions: Sequence[BabiQuestion]) -> WordTokenizer:
     """Every word of the stories, questions and answers (sorted by frequency).
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    questions = _check_questions(questions, "questions")
     texts = [s for q in questions for s in q.story] + [q.question for q in questions] + [q.answer for q in questions]
     words: dict[str, int] = {}
     for t in texts:
@@ -160,8 +169,10 @@ def vectorize(
 
     Defined in: notebooks/09_question_answering.ipynb
     """
-    M = check_int(memory_size, "memory_size", min=1)
-    L = check_int(sentence_len, "sentence_len", min=1)
+    M = check_int(memory_size, "memory_size", min=1, max=1000)
+    L = check_int(sentence_len, "sentence_len", min=1, max=1000)
+    questions = _check_questions(questions, "questions")
+    check_instance(tok, "tok", WordTokenizer)
     if not questions:
         raise ArgumentError("vectorize needs at least one question")
     N = len(questions)
@@ -215,6 +226,7 @@ def memorised_answers(train: Sequence[BabiQuestion], test: Sequence[BabiQuestion
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    train, test = _check_questions(train, "train"), _check_questions(test, "test")
     table: dict[str, dict[str, int]] = {}
     for q in train:
         counts = table.setdefault(q.question, {})
@@ -238,6 +250,7 @@ def move_the_answer(q: BabiQuestion) -> BabiQuestion:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(q, "q", BabiQuestion)
     if q.answer not in PLACES:
         raise ArgumentError(f"the answer {q.answer!r} is not a place")
     new = PLACES[(PLACES.index(q.answer) + 1) % len(PLACES)]

@@ -24,9 +24,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .checks import check_int, check_seed
+from .checks import check_flag, check_float, check_instance, check_int, check_seed, check_tensor
 from .data import get_lm_batch
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
 from .train import lm_cross_entropy, train
 
@@ -52,7 +52,15 @@ def shard(batch: tuple[torch.Tensor, ...], rank: int, world_size: int) -> tuple[
     """
     world_size = check_int(world_size, "world_size", min=1)
     rank = check_int(rank, "rank", min=0, max=world_size - 1)
+    if not isinstance(batch, (tuple, list)) or not batch:
+        raise ArgumentTypeError(f"batch must be a tuple of tensors (e.g. x, y), got {type(batch).__name__}")
+    for i, t in enumerate(batch):
+        check_tensor(t, f"batch[{i}]", dim=range(1, 9))
     B = batch[0].size(0)
+    if any(t.size(0) != B for t in batch):
+        raise ArgumentError(
+            f"every tensor of batch must have the same first size (the batch), got {[len(t) for t in batch]}"
+        )
     if B % world_size:
         raise ArgumentError(f"the global batch ({B}) must split evenly over {world_size} processes")
     n = B // world_size
@@ -64,6 +72,10 @@ def make_model(vocab_size: int, block_size: int, size: dict, seed: int) -> GPT:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(size, "size", dict)
+    unknown = sorted(set(size) - {"n_layer", "n_head", "n_embd"})
+    if unknown:
+        raise ArgumentError(f"size may only set n_layer, n_head and n_embd, got {unknown}")
     torch.manual_seed(check_seed(seed))
     return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, dropout=0.0, bias=False, **size))
 
@@ -93,11 +105,20 @@ def train_data_parallel(
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
     steps = check_int(steps, "steps", min=1)
+    seed = check_seed(seed)
+    batch_size, block_size = check_int(batch_size, "batch_size", min=1), check_int(block_size, "block_size", min=1)
+    if progress is not None:
+        check_flag(progress, "progress")
+    check_tensor(train_ids, "train_ids", dim=1, dtype="integer")
+    if len(train_ids) <= block_size:
+        raise ArgumentError(
+            f"train_ids has {len(train_ids)} tokens; a block of {block_size} needs at least {block_size + 1}"
+        )
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     model = make_model(vocab_size, block_size, size, seed)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = model.configure_optimizer(lr=lr, weight_decay=0.1)
-    generator = torch.Generator().manual_seed(seed + 1)
+    generator = torch.Generator().manual_seed((seed + 1) % 2**63)
 
     def get_batch(step):
         return shard(get_lm_batch(train_ids, block_size, batch_size, generator=generator), rank, world)
@@ -161,8 +182,17 @@ def ddp_matches_single_process(ddp_state: dict, reference: nn.Module, atol: floa
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     Used by: course_lib/labs/scale.py
     """
+    check_instance(reference, "reference", nn.Module, "torch.nn.Module")
+    if not isinstance(ddp_state, dict) or not all(isinstance(v, torch.Tensor) for v in ddp_state.values()):
+        raise ArgumentTypeError(
+            f"ddp_state must be a model's state_dict (names → tensors), got {type(ddp_state).__name__}"
+        )
+    atol = check_float(atol, "atol", min=0.0)
     ref = reference.state_dict()
     if set(ddp_state) != set(ref):
         raise ArgumentError(f"the two models have different parameters: {sorted(set(ddp_state) ^ set(ref))[:5]}")
+    shapes = [k for k in ref if ddp_state[k].shape != ref[k].shape]
+    if shapes:
+        raise ArgumentError(f"the two models have parameters of different shapes: {shapes[:5]}")
     worst = max((ddp_state[k].float() - ref[k].float()).abs().max().item() for k in ref)
     return worst <= atol, worst

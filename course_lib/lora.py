@@ -79,6 +79,14 @@ def apply_lora(
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_instance(model, "model", nn.Module, "torch.nn.Module")
+    for name, names in (("targets", targets), ("trainable", trainable)):
+        if not isinstance(names, (list, tuple)) or not all(isinstance(t, str) for t in names):
+            raise ArgumentTypeError(
+                f"{name} must be a list of layer names, e.g. ('q_proj', 'v_proj'), got {names!r:.60}"
+            )
+    check_int(r, "r", min=1)
+    check_float(alpha, "alpha", min=0.0, min_open=True)
+    check_probability(dropout, "dropout", allow_one=False)
     if not targets:
         raise ArgumentError("targets must name at least one kind of layer, e.g. ('q_proj', 'v_proj')")
     for p in model.parameters():

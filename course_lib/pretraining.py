@@ -32,7 +32,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from .bpe import BPETokenizer
-from .checks import check_int, check_probability, check_seed, check_tensor
+from .checks import (
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_mask,
+    check_probability,
+    check_seed,
+    check_tensor,
+    check_text,
+    check_token_ids,
+)
 from .config import CHECKPOINT_DIR
 from .data import load_text
 from .errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -51,6 +63,53 @@ PRETRAIN_CHECKPOINTS = {"gpt": CHECKPOINT_DIR / "pretrained_gpt.pt", "bert": CHE
 # ----------------------------------------------------------------------------------------------
 # The corpus
 # ----------------------------------------------------------------------------------------------
+def _check_tokenizer(tokenizer) -> BPETokenizer:
+    """A BPE tokenizer with notebook 11's special tokens (:func:`train_tokenizer`)."""
+    check_instance(tokenizer, "tokenizer", BPETokenizer, "BPETokenizer (from train_tokenizer)")
+    missing = [s for s in SPECIALS if s not in tokenizer.specials]
+    if missing:
+        raise ArgumentError(f"tokenizer lacks the special tokens {missing}: build it with train_tokenizer")
+    return tokenizer
+
+
+def _check_texts(texts, name: str = "texts") -> list[str]:
+    if isinstance(texts, pd.Series):
+        texts = texts.tolist()
+    if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
+        raise ArgumentTypeError(f"{name} must be a list of sentences (strings), got {type(texts).__name__}")
+    return list(texts)
+
+
+def _check_frame(df, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    check_instance(df, name, pd.DataFrame)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ArgumentError(f"{name} must have the columns {', '.join(columns)}; it has {list(df.columns)}")
+    return df
+
+
+def _check_stream(stream, name: str, block_size: int) -> torch.Tensor:
+    check_tensor(stream, name, dim=1, dtype="integer")
+    if len(stream) <= block_size + 1:
+        raise ArgumentError(
+            f"{name} has {len(stream)} tokens; a block of {block_size} needs more than {block_size + 1}"
+        )
+    return stream
+
+
+def _check_kind(kind) -> str:
+    return check_choice(kind, "kind", ("gpt", "bert"))
+
+
+def _check_batch(model, ids, mask, batch_size) -> int:
+    check_instance(model, "model", nn.Module, "sentence classifier (an nn.Module called as model(ids, mask))")
+    check_tensor(ids, "ids", dim=2, dtype="integer")
+    check_mask(mask, "mask", tuple(ids.shape), exact_dims=True)
+    if len(ids) and not mask.any(1).all():
+        raise ArgumentError("mask must mark at least one real token in every sentence")
+    return check_int(batch_size, "batch_size", min=1)
+
+
 def pretraining_corpus(seed: int = 0) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The unlabelled pretraining sentences, and notebook 03's labelled split for fine-tuning.
 
@@ -85,7 +144,8 @@ def token_stream(tokenizer: BPETokenizer, texts: Sequence[str]) -> torch.Tensor:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
-    eos = tokenizer.special_id("[EOS]")
+    eos = _check_tokenizer(tokenizer).special_id("[EOS]")
+    texts = _check_texts(texts)
     out: list[int] = []
     for t in texts:
         out.extend(tokenizer.encode(t))
@@ -99,6 +159,7 @@ def split_corpus(corpus: pd.DataFrame, val_frac: float = 0.05, seed: int = 0):
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_probability(val_frac, "val_frac", allow_zero=False, allow_one=False)
+    check_instance(corpus, "corpus", pd.DataFrame)
     rng = np.random.default_rng(check_seed(seed))
     order = rng.permutation(len(corpus))
     n_val = int(round(val_frac * len(corpus)))
@@ -118,7 +179,9 @@ def training_stream(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
-    check_int(review_weight, "review_weight", min=1)
+    check_int(review_weight, "review_weight", min=1, max=1000)
+    _check_tokenizer(tokenizer)
+    _check_frame(train, "train", ("text", "source"))
     texts = train.text.tolist() + train.text[train.source == "reviews"].tolist() * (review_weight - 1)
     order = np.random.default_rng(check_seed(seed)).permutation(len(texts))
     return token_stream(tokenizer, [texts[i] for i in order])
@@ -143,10 +206,20 @@ def mask_tokens(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
-    check_tensor(ids, "ids", dim=2, dtype="integer")
+    vocab_size = check_int(vocab_size, "vocab_size", min=2, max=10_000_000)
+    check_token_ids(ids, "ids", vocab_size)
+    check_tensor(ids, "ids", dim=2)
+    check_int(mask_id, "mask_id", min=0, max=vocab_size - 1)
     check_probability(p, "p")
+    if generator is not None:
+        check_instance(generator, "generator", torch.Generator)
+    if not isinstance(special_ids, (list, tuple)):
+        raise ArgumentTypeError(f"special_ids must be a list of token ids, got {type(special_ids).__name__}")
+    special_ids = [check_int(i, "each of special_ids", min=0, max=vocab_size - 1) for i in special_ids]
     special = torch.zeros(vocab_size, dtype=torch.bool)
-    special[list(special_ids)] = True
+    special[special_ids] = True
+    if special.all():
+        raise ArgumentError("special_ids name every token: none is left to mask or to draw")
     allowed = ~special[ids]  # (B, T)
     chosen = (torch.rand(ids.shape, generator=generator) < p) & allowed
     labels = torch.where(chosen, ids, torch.full_like(ids, -100))
@@ -204,6 +277,10 @@ def encode_batch(tokenizer: BPETokenizer, texts: Sequence[str], max_len: int = 6
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_int(max_len, "max_len", min=2)
+    _check_tokenizer(tokenizer)
+    texts = _check_texts(texts)
+    if not texts:
+        raise ArgumentError("texts must hold at least one sentence")
     pad, eos = tokenizer.special_id("[PAD]"), tokenizer.special_id("[EOS]")
     seqs = [tokenizer.encode(t)[: max_len - 1] + [eos] for t in texts]
     T = max(len(s) for s in seqs)
@@ -227,8 +304,8 @@ class TextClassifier(nn.Module):
 
     def __init__(self, backbone: nn.Module, pool: str = "mean", dropout: float = 0.1):
         super().__init__()
-        if pool not in ("mean", "last"):
-            raise ArgumentError(f"pool must be 'mean' or 'last', got {pool!r}")
+        check_instance(backbone, "backbone", (GPT, BERT), "course GPT or BERT")
+        check_choice(pool, "pool", ("mean", "last"))
         self.backbone, self.pool = backbone, pool
         self.drop = nn.Dropout(check_probability(dropout, "dropout", allow_one=False))
         self.head = nn.Linear(backbone.config.n_embd, 1)
@@ -255,6 +332,8 @@ def sentence_features(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    batch_size = _check_batch(model, ids, mask, batch_size)
+    check_instance(model, "model", TextClassifier)
     out = []
     with eval_mode(model):
         for i in range(0, len(ids), batch_size):
@@ -271,6 +350,14 @@ def fit_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_tensor(train_x, "train_x", dim=2, dtype="float", finite=True)
+    check_tensor(test_x, "test_x", dim=2, dtype="float", finite=True)
+    check_tensor(train_y, "train_y", shape=(len(train_x),))
+    if test_x.size(1) != train_x.size(1):
+        raise ArgumentError(f"test_x must have train_x's {train_x.size(1)} features, got {test_x.size(1)}")
+    if len(train_x) < 2 or not ((train_y == 0) | (train_y == 1)).all():
+        raise ArgumentError("train_y must hold labels 0 or 1 for at least two sentences")
+    l2 = check_float(l2, "l2", min=0.0)
     mu, sd = train_x.mean(0), train_x.std(0) + 1e-6
     a, b = (train_x - mu) / sd, (test_x - mu) / sd
     w = torch.zeros(a.size(1), dtype=torch.float64, requires_grad=True)
@@ -297,6 +384,7 @@ def label_subset(train: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
     check_int(n, "n", min=2)
+    _check_frame(train, "train", ("text", "label"))
     rng = np.random.default_rng(check_seed(seed))
     if n >= len(train):
         return train.iloc[rng.permutation(len(train))].reset_index(drop=True)
@@ -314,6 +402,7 @@ def predict_logits(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batc
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    batch_size = _check_batch(model, ids, mask, batch_size)
     out = []
     with eval_mode(model):
         for i in range(0, len(ids), batch_size):
@@ -350,6 +439,13 @@ def finetune(
     from .train import train
 
     check_int(steps, "steps", min=1)
+    batch_size = _check_batch(model, ids, mask, batch_size)
+    check_tensor(labels, "labels", shape=(len(ids),))
+    if not len(ids):
+        raise ArgumentError("ids must hold at least one sentence")
+    lr = check_float(lr, "lr", min=0.0, min_open=True)
+    weight_decay, warmup = check_float(weight_decay, "weight_decay", min=0.0), check_int(warmup, "warmup", min=0)
+    check_text(desc, "desc")
     n = len(ids)
     g = torch.Generator().manual_seed(check_seed(seed))
     B = min(batch_size, n)
@@ -433,6 +529,10 @@ def build_backbone(kind: str, vocab_size: int, pad_id: int, block_size: int = 12
     from .models.bert import BERTConfig
     from .models.gpt import GPTConfig
 
+    _check_kind(kind)
+    unknown = sorted(set(model) - {"n_layer", "n_head", "n_embd", "dropout"})
+    if unknown:
+        raise ArgumentError(f"the model sizes may be n_layer, n_head, n_embd and dropout, got {unknown}")
     if kind == "gpt":
         return GPT(GPTConfig(vocab_size=vocab_size, block_size=block_size, bias=True, **model))
     if kind == "bert":
@@ -445,6 +545,9 @@ def lm_batches(stream: torch.Tensor, block_size: int, batch_size: int, generator
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    block_size, batch_size = check_int(block_size, "block_size", min=1), check_int(batch_size, "batch_size", min=1)
+    _check_stream(stream, "stream", block_size)
+    check_instance(generator, "generator", torch.Generator)
     starts = torch.randint(len(stream) - block_size - 1, (batch_size,), generator=generator)
     return stream[starts[:, None] + torch.arange(block_size + 1)]  # (B, T + 1)
 
@@ -457,6 +560,11 @@ def pretrain_loss(kind: str, tokenizer: BPETokenizer, mask_p: float = 0.15, gene
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    _check_kind(kind)
+    _check_tokenizer(tokenizer)
+    mask_p = check_probability(mask_p, "mask_p")
+    if generator is not None:
+        check_instance(generator, "generator", torch.Generator)
     specials = [tokenizer.special_id(s) for s in tokenizer.specials]
     mask_id = tokenizer.special_id("[MASK]")
 
@@ -490,6 +598,10 @@ def evaluate_pretraining(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(model, "model", (GPT, BERT), "course GPT or BERT")
+    _check_kind(kind)
+    block_size, max_blocks = check_int(block_size, "block_size", min=1), check_int(max_blocks, "max_blocks", min=1)
+    check_tensor(stream, "stream", dim=1, dtype="integer")
     n = min(max_blocks, (len(stream) - 1) // (block_size + 1))
     if n < 1:
         raise ArgumentError(f"the validation stream has {len(stream)} tokens; need more than {block_size + 1}")
@@ -521,7 +633,21 @@ def pretrain(
     from .nn_utils import make_adamw
     from .train import cosine_schedule, train
 
+    _check_kind(kind)
+    _check_tokenizer(tokenizer)
+    if recipe is not None:
+        check_instance(recipe, "recipe", dict)
+        unknown = sorted(set(recipe) - set(PRETRAIN_RECIPE))
+        if unknown:
+            raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(PRETRAIN_RECIPE)}")
     r = {**PRETRAIN_RECIPE, **(recipe or {})}
+    check_int(r["block_size"], "recipe['block_size']", min=1)
+    check_int(r["batch_size"], "recipe['batch_size']", min=1)
+    _check_stream(train_stream, "train_stream", r["block_size"])
+    _check_stream(val_stream, "val_stream", r["block_size"])
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    check_flag(progress, "progress")
     if steps is not None:
         r["steps"] = check_int(steps, "steps", min=1)
     torch.manual_seed(check_seed(seed))
@@ -565,6 +691,13 @@ def corpus_statistics(corpus: pd.DataFrame, splits: dict, tokenizer: BPETokenize
     """
     from .data import word_split
 
+    _check_frame(corpus, "corpus", ("text", "source"))
+    check_instance(splits, "splits", dict)
+    for part in ("train", "val", "test"):
+        if part not in splits:
+            raise ArgumentError(f"splits must have train, val and test tables (pretraining_corpus), no {part!r}")
+        _check_frame(splits[part], f"splits[{part!r}]", ("text",))
+    _check_tokenizer(tokenizer)
     tokens = {src: sum(len(tokenizer.encode(t)) for t in d.text) for src, d in corpus.groupby("source")}
     n_review_texts = len(splits["train"]) + len(splits["val"])
     return {
@@ -592,6 +725,12 @@ def save_pretrained(path, model: nn.Module, tokenizer: BPETokenizer, history: pd
 
     from .train import save_checkpoint
 
+    check_instance(model, "model", (GPT, BERT), "course GPT or BERT")
+    _check_tokenizer(tokenizer)
+    check_instance(history, "history", pd.DataFrame)
+    check_instance(info, "info", dict)
+    if info.get("kind") not in ("gpt", "bert"):
+        raise ArgumentError(f"info['kind'] must be 'gpt' or 'bert', got {info.get('kind')!r}")
     hist = {
         c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]
         for c in history.columns
@@ -612,7 +751,7 @@ def load_pretrained(kind_or_path, verify: bool = True):
     from .models.gpt import GPTConfig
     from .train import load_checkpoint
 
-    path = PRETRAIN_CHECKPOINTS.get(kind_or_path, kind_or_path)
+    path = PRETRAIN_CHECKPOINTS.get(kind_or_path, kind_or_path) if isinstance(kind_or_path, str) else kind_or_path
     payload = load_checkpoint(path, verify=verify)
     extra = payload["extra"]
     for key in ("kind", "tokenizer", "info", "history"):

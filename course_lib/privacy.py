@@ -38,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_seed, check_tensor, check_text
+from .checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
 from .data import CharTokenizer
 from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
@@ -89,6 +89,28 @@ def make_canaries(counts=(0, 1, 10, 100), per_count: int = 3, seed: int = 0) -> 
     return out
 
 
+def _check_canaries(canaries) -> list[Canary]:
+    if not isinstance(canaries, (list, tuple)) or not all(isinstance(c, Canary) for c in canaries):
+        raise ArgumentTypeError(
+            f"canaries must be a list of Canary (from make_canaries), got {type(canaries).__name__}"
+        )
+    for c in canaries:
+        check_int(c.insertions, "each canary's insertions", min=0, max=1_000_000)
+        check_text(c.prefix, "each canary's prefix")
+        check_text(c.secret, "each canary's secret")
+    return list(canaries)
+
+
+def _check_recipe(recipe, defaults: dict) -> dict:
+    if recipe is None:
+        return dict(defaults)
+    check_instance(recipe, "recipe", dict)
+    unknown = sorted(set(recipe) - set(defaults))
+    if unknown:
+        raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(defaults)}")
+    return {**defaults, **recipe}
+
+
 def insert_canaries(text: str, canaries, seed: int = 0) -> str:
     """``text`` with each canary's line inserted ``insertions`` times, each time at a random line start.
 
@@ -96,6 +118,7 @@ def insert_canaries(text: str, canaries, seed: int = 0) -> str:
     Used by: course_lib/privacy.py
     """
     text = check_text(text, "text")
+    canaries = _check_canaries(canaries)
     rng = np.random.default_rng(check_seed(seed))
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n" and i + 1 < len(text)]
     lines = [c.text for c in canaries for _ in range(c.insertions)]
@@ -117,6 +140,9 @@ def _expand_cache(cache, repeats: int):
     return [(k.repeat_interleave(repeats, 0), v.repeat_interleave(repeats, 0)) for k, v in cache]
 
 
+MAX_SECRETS = 26**5  # secrets scored at once by secret_log_likelihoods (the notebook scores 26⁴)
+
+
 @torch.no_grad()
 def secret_log_likelihoods(
     model: GPT,
@@ -135,8 +161,18 @@ def secret_log_likelihoods(
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", GPT)
+    check_instance(tokenizer, "tokenizer", CharTokenizer)
     length = check_int(length, "length", min=1)
     prefix = check_text(prefix, "prefix")
+    alphabet = check_text(alphabet, "alphabet")
+    max_batch = check_int(max_batch, "max_batch", min=1)
+    if not alphabet or len(set(alphabet)) != len(alphabet):
+        raise ArgumentError(f"alphabet must be distinct characters, got {alphabet!r:.40}")
+    if len(alphabet) ** length > MAX_SECRETS:
+        raise ArgumentError(
+            f"{len(alphabet)}^{length} secrets is more than {MAX_SECRETS:,}: use a shorter length or alphabet"
+        )
     bad = tokenizer.unknown(prefix + alphabet)
     if bad:
         raise ArgumentError(f"characters not in the model's vocabulary: {''.join(bad)!r}")
@@ -177,6 +213,7 @@ def secret_index(secret: str, alphabet: str = ALPHABET) -> int:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    secret, alphabet = check_text(secret, "secret"), check_text(alphabet, "alphabet")
     i = 0
     for ch in secret:
         if ch not in alphabet:
@@ -190,6 +227,8 @@ def rank_of(scores: torch.Tensor, index: int) -> int:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_tensor(scores, "scores", dim=1, dtype="float")
+    index = check_int(index, "index", min=0, max=len(scores) - 1)
     return int((scores > scores[index]).sum().item()) + 1
 
 
@@ -225,7 +264,15 @@ def exposure_skewnormal(canary_log_ppl: float, sample_log_ppl) -> tuple[float, t
     """
     from scipy import stats
 
-    sample = np.asarray(sample_log_ppl, dtype=float)
+    canary_log_ppl = check_float(canary_log_ppl, "canary_log_ppl")
+    if isinstance(sample_log_ppl, torch.Tensor):
+        sample_log_ppl = sample_log_ppl.detach().numpy()
+    sample = np.asarray(sample_log_ppl)
+    if sample.dtype.kind not in "iuf":
+        raise ArgumentTypeError(
+            f"sample_log_ppl must be an array of numbers, got {sample.dtype} ({type(sample_log_ppl).__name__})"
+        )
+    sample = sample.astype(float)
     if sample.ndim != 1 or len(sample) < 10 or not np.isfinite(sample).all():
         raise ArgumentError(f"need a 1-D sample of at least 10 finite log-perplexities, got shape {sample.shape}")
     shape, loc, scale = stats.skewnorm.fit(sample)
@@ -243,6 +290,9 @@ def canary_exposure(
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(canary, "canary", Canary)
+    _check_canaries([canary])
+    n_sample, seed = check_int(n_sample, "n_sample", min=10, max=10_000_000), check_seed(seed)
     scores = secret_log_likelihoods(model, tokenizer, canary.prefix, len(canary.secret), max_batch=max_batch)
     i = secret_index(canary.secret)
     r = rank_of(scores, i)
@@ -288,7 +338,8 @@ def canary_training_text(train_text: str, canaries, seed: int = 0, recipe: dict 
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    recipe = {**CANARY_RECIPE, **(recipe or {})}
+    recipe = _check_recipe(recipe, CANARY_RECIPE)
+    check_int(recipe["train_chars"], "recipe['train_chars']", min=1)
     return insert_canaries(check_text(train_text, "train_text")[: recipe["train_chars"]], canaries, seed=seed)
 
 
@@ -332,9 +383,13 @@ def train_window_lm(
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    recipe = {**CANARY_RECIPE, **(recipe or {})}
+    recipe = _check_recipe(recipe, CANARY_RECIPE)
     seed = check_seed(seed)
-    B, T = recipe["batch_size"], recipe["block_size"]
+    B, T = check_int(recipe["batch_size"], "recipe['batch_size']", min=1), recipe["block_size"]
+    check_tensor(val_ids, "val_ids", dim=1, dtype="integer")
+    check_int(eval_tokens, "eval_tokens", min=1)
+    if steps is not None:
+        check_int(steps, "steps", min=1)
     X, Y = text_windows(train_ids, T)
     n = len(X)
     n_steps = steps if steps is not None else recipe["epochs"] * (n // B)

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from .checks import check_float, check_int, check_seed, check_tensor, check_text
-from .errors import ArgumentError
+from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT
 from .nn_utils import eval_mode
 
@@ -102,8 +102,10 @@ def control_labels(types: np.ndarray, labels: np.ndarray, seed: int = 0) -> np.n
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    types = np.asarray(types)
-    labels = np.asarray(labels)
+    types = np.asarray(types.numpy() if isinstance(types, torch.Tensor) else types)
+    labels = np.asarray(labels.numpy() if isinstance(labels, torch.Tensor) else labels)
+    if types.dtype.kind not in "iu" or labels.dtype.kind not in "iu":
+        raise ArgumentTypeError(f"types and labels must be integer arrays, got {types.dtype} and {labels.dtype}")
     if types.shape != labels.shape or types.ndim != 1:
         raise ArgumentError(f"types and labels must be 1-D and of equal length, got {types.shape} and {labels.shape}")
     rng = np.random.default_rng(check_seed(seed))

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from .checks import check_instance, check_int, check_tensor
+from .errors import ArgumentError
 
 
 def int8_symmetric(weight: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -33,7 +34,9 @@ def int8_symmetric(weight: torch.Tensor) -> tuple[torch.Tensor, float]:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    w = check_tensor(weight, "weight", dtype="float")
+    w = check_tensor(weight, "weight", dtype="float", finite=True)
+    if not w.numel():
+        raise ArgumentError("weight must have at least one element")
     amax = float(w.abs().max())
     scale = amax / 127.5 if amax > 0 else 1.0
     return torch.clamp(torch.round(w / scale), -128, 127).to(torch.int8), scale
@@ -76,9 +79,9 @@ def generation_speed(
     """
     from .generate import generate
 
-    new_tokens = check_int(new_tokens, "new_tokens", min=1)
+    new_tokens = check_int(new_tokens, "new_tokens", min=1, max=4096)
     best = float("inf")
-    for _ in range(check_int(repeats, "repeats", min=1)):
+    for _ in range(check_int(repeats, "repeats", min=1, max=100)):
         t0 = time.perf_counter()
         generate(model, prompt, new_tokens, generator=torch.Generator().manual_seed(0), use_cache=use_cache)
         best = min(best, time.perf_counter() - t0)

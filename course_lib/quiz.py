@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .checks import check_instance, check_text
 from .course import COURSE
 from .errors import ArgumentError, InputError
 from .references import PAPERS
@@ -399,6 +400,7 @@ def question(id: str) -> Question:
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_text(id, "id")
     for q in QUESTIONS:
         if q.id == id:
             return q
@@ -410,6 +412,7 @@ def questions(section: str) -> list[Question]:
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_text(section, "section")
     found = [q for q in QUESTIONS if q.section == section]
     if not found:
         raise ArgumentError(f"no questions on §{section}; sections: {sorted({q.section for q in QUESTIONS})}")
@@ -425,7 +428,8 @@ def result_keys() -> list[str]:
 
 
 def _entries(q: Question, results: dict | None) -> list[dict]:
-    results = load_results() if results is None else results
+    check_instance(q, "q", Question)
+    results = load_results() if results is None else check_instance(results, "results", dict)
     missing = [k for k in q.uses if k not in results]
     if missing:
         raise ArgumentError(
@@ -440,7 +444,8 @@ def prompt_text(q: Question, results: dict | None = None) -> str:
 
     Defined in: notebooks/13_review.ipynb
     """
-    return q.prompt.format(*(format_entry(e) for e in _entries(q, results)))
+    entries = _entries(q, results)
+    return q.prompt.format(*(format_entry(e) for e in entries))
 
 
 def correct_answer(q: Question, results: dict | None = None):
@@ -448,6 +453,7 @@ def correct_answer(q: Question, results: dict | None = None):
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_instance(q, "q", Question)
     if q.kind == "choice":
         return next(c.text for c in q.choices if c.correct)
     return float(q.answer(*(e["value"] for e in _entries(q, results))))

@@ -31,8 +31,18 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_int, check_probability, check_seed, check_tensor
-from .errors import ArgumentError
+from .checks import (
+    MAX_WIDTH,
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_probability,
+    check_seed,
+    check_tensor,
+)
+from .errors import ArgumentError, ArgumentTypeError
 
 ScoreFn = Callable[[Sequence[Sequence[int]], np.ndarray], torch.Tensor]
 
@@ -79,6 +89,27 @@ class LeaveOneOut:
         return counts
 
 
+MAX_ITEMS = 10_000_000  # item ids above this are refused: a (users, items) matrix would not fit in memory
+
+
+def _check_split(split) -> LeaveOneOut:
+    return check_instance(split, "split", LeaveOneOut, "LeaveOneOut (from leave_one_out)")
+
+
+def _check_seqs(seqs, name: str, n_items: int | None = None) -> list[list[int]]:
+    """Lists of item ids (each in 0 … n_items − 1 when ``n_items`` is given), as plain ints."""
+    if not isinstance(seqs, (list, tuple)) or not all(isinstance(s, (list, tuple, np.ndarray)) for s in seqs):
+        raise ArgumentTypeError(f"{name} must be a list of item-id lists, got {type(seqs).__name__}")
+    hi = MAX_ITEMS if n_items is None else n_items - 1
+    return [[check_int(i, f"each item id in {name}", min=0, max=hi) for i in s] for s in seqs]
+
+
+def _check_score_fn(fn, name: str):
+    if not callable(fn):
+        raise ArgumentTypeError(f"{name} must be a score function (histories, users) → scores, got {type(fn).__name__}")
+    return fn
+
+
 def leave_one_out(ratings: pd.DataFrame, n_items: int, min_items: int = 3) -> LeaveOneOut:
     """Split interactions (columns user, item, timestamp) per user by time: last → test, previous → val.
 
@@ -88,9 +119,13 @@ def leave_one_out(ratings: pd.DataFrame, n_items: int, min_items: int = 3) -> Le
     Defined in: notebooks/10_recommendation.ipynb
     """
     check_int(min_items, "min_items", min=3)
+    check_instance(ratings, "ratings", pd.DataFrame)
+    n_items = check_int(n_items, "n_items", min=1, max=MAX_ITEMS)
     for col in ("user", "item", "timestamp"):
         if col not in ratings:
             raise ArgumentError(f"ratings need a {col!r} column; got {list(ratings.columns)}")
+    if len(ratings) and not (ratings.item.between(1, n_items - 1).all()):
+        raise ArgumentError(f"ratings' item ids must be in 1 … n_items − 1 = {n_items - 1}")
     df = ratings.sort_values(["user", "timestamp", "item"], kind="stable")
     seqs = df.groupby("user", sort=True).item.apply(list)
     if len(seqs) and seqs.index.tolist() != list(range(len(seqs))):
@@ -112,7 +147,12 @@ def rank_targets(scores: torch.Tensor, targets: Sequence[int], seen: Sequence[Se
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    if scores.dim() != 2 or scores.size(0) != len(targets) or len(seen) != len(targets):
+    check_tensor(scores, "scores", dim=2)
+    if not isinstance(targets, (list, tuple, np.ndarray)):
+        raise ArgumentTypeError(f"targets must be a list of item ids, got {type(targets).__name__}")
+    targets = [check_int(t, "each target", min=1, max=scores.size(1) - 1) for t in targets]
+    seen = _check_seqs(seen, "seen", scores.size(1))
+    if scores.size(0) != len(targets) or len(seen) != len(targets):
         raise ArgumentError(
             f"expected scores (U, n_items) with U = len(targets) = len(seen); got {tuple(scores.shape)}, "
             f"{len(targets)} targets, {len(seen)} histories"
@@ -134,7 +174,15 @@ def hit_ndcg(ranks, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    r = np.asarray(ranks, dtype=np.float64)
+    k = check_int(k, "k", min=1)
+    if isinstance(ranks, torch.Tensor):
+        ranks = ranks.numpy()
+    if not isinstance(ranks, (list, tuple, np.ndarray)):
+        raise ArgumentTypeError(f"ranks must be a list or array of ranks, got {type(ranks).__name__}")
+    r = np.asarray(ranks)
+    if r.dtype.kind not in "iuf" or r.ndim != 1 or not np.isfinite(r).all() or (r < 0).any():
+        raise ArgumentError(f"ranks must be a 1-D array of ranks ≥ 0 (0 = top), got {r.dtype} {r.shape}")
+    r = r.astype(np.float64)
     hit = (r < k).astype(np.float64)
     return hit, hit / np.log2(r + 2)
 
@@ -146,6 +194,10 @@ def evaluate(score_fn: ScoreFn, split: LeaveOneOut, stage: str = "test", k: int 
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    _check_score_fn(score_fn, "score_fn")
+    split = _check_split(split)
+    check_choice(stage, "stage", ("val", "test"))
+    k, batch = check_int(k, "k", min=1), check_int(batch, "batch", min=1)
     hists, targets = split.histories(stage), split.targets(stage)
     users = np.arange(split.n_users)
     ranks = []
@@ -182,6 +234,13 @@ def metric_summary(per_user: dict[str, pd.DataFrame], users=None) -> pd.DataFram
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    check_instance(per_user, "per_user", dict)
+    for name, df in per_user.items():
+        check_instance(df, f"per_user[{name!r}]", pd.DataFrame, "DataFrame (from evaluate)")
+        if not {"user", "hr", "ndcg"} <= set(df.columns):
+            raise ArgumentError(f"per_user[{name!r}] must have the columns user, hr, ndcg (from evaluate)")
+    if users is not None and not isinstance(users, (list, tuple, np.ndarray, pd.Series, set, range)):
+        raise ArgumentTypeError(f"users must be None or a list of user indices, got {type(users).__name__}")
     rows = []
     for name, df in per_user.items():
         d = df if users is None else df[df.user.isin(users)]
@@ -202,7 +261,7 @@ def popularity_scores(split: LeaveOneOut) -> ScoreFn:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    counts = torch.as_tensor(split.train_counts(), dtype=torch.float32)
+    counts = torch.as_tensor(_check_split(split).train_counts(), dtype=torch.float32)
 
     def score(histories, users):
         return counts.expand(len(histories), -1).clone()
@@ -215,6 +274,8 @@ def interaction_matrix(seqs: Sequence[Sequence[int]], n_items: int) -> torch.Ten
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    n_items = check_int(n_items, "n_items", min=1, max=MAX_ITEMS)
+    seqs = _check_seqs(seqs, "seqs", n_items)
     X = torch.zeros(len(seqs), n_items)
     for u, s in enumerate(seqs):
         if len(s):
@@ -234,6 +295,8 @@ class ItemKNN:
     """
 
     def __init__(self, split: LeaveOneOut, decay: float = 1.0):
+        split = _check_split(split)
+        decay = check_float(decay, "decay", min=0.0)
         self.X = interaction_matrix(split.train, split.n_items)  # (U, I)
         counts = self.X.sum(0)
         self.inv_sqrt = torch.where(counts > 0, counts.clamp_min(1).rsqrt(), torch.zeros_like(counts))  # (I,)
@@ -267,6 +330,8 @@ def bpr_loss(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    check_tensor(pos, "pos", dtype="float")
+    check_tensor(neg, "neg", dtype="float")
     if pos.shape != neg.shape:
         raise ArgumentError(f"pos and neg must have the same shape, got {tuple(pos.shape)} and {tuple(neg.shape)}")
     return -F.logsigmoid(pos - neg).mean()
@@ -283,6 +348,9 @@ def item2vec_pairs(seqs: Sequence[Sequence[int]], window: int, generator: torch.
     """
     from .embeddings import skipgram_pairs
 
+    seqs = _check_seqs(seqs, "seqs")
+    window = check_int(window, "window", min=1)
+    check_instance(generator, "generator", torch.Generator)
     parts = [skipgram_pairs(torch.as_tensor(list(s)), window, None, generator) for s in seqs if len(s) > 1]
     return torch.cat(parts) if parts else torch.zeros(0, 2, dtype=torch.long)
 
@@ -305,6 +373,12 @@ def train_item2vec(
     """
     from .embeddings import SkipGram, SkipGramConfig, noise_distribution
     from .train import cosine_schedule, train
+
+    split = _check_split(split)
+    dim, window = check_int(dim, "dim", min=1, max=MAX_WIDTH), check_int(window, "window", min=1)
+    negatives, epochs = check_int(negatives, "negatives", min=1), check_int(epochs, "epochs", min=1, max=1000)
+    batch_size = check_int(batch_size, "batch_size", min=1)
+    lr, progress = check_float(lr, "lr", min=0.0, min_open=True), check_flag(progress, "progress")
 
     g = torch.Generator().manual_seed(check_seed(seed))
     torch.manual_seed(check_seed(seed))
@@ -367,6 +441,13 @@ def content_matrix(movies: pd.DataFrame, tags: pd.DataFrame, exclude: set[tuple[
     """
     from .movielens import title_words
 
+    check_instance(movies, "movies", pd.DataFrame)
+    check_instance(tags, "tags", pd.DataFrame)
+    for name, df, cols in (("movies", movies, ("item", "title", "genres")), ("tags", tags, ("user", "item", "tag"))):
+        if not set(cols) <= set(df.columns):
+            raise ArgumentError(f"{name} must have the columns {', '.join(cols)}; got {list(df.columns)}")
+    if not isinstance(exclude, (set, frozenset)):
+        raise ArgumentTypeError(f"exclude must be a set of (user, item) pairs, got {type(exclude).__name__}")
     docs: list[list[str]] = [[] for _ in range(len(movies) + 1)]
     for item, title, genres in zip(movies.item, movies.title, movies.genres):
         docs[item] += [f"genre:{g}" for g in genres.split("|") if g != "(no genres listed)"]
@@ -403,6 +484,9 @@ def blend(first: ScoreFn, second: ScoreFn, weight: float) -> ScoreFn:
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    _check_score_fn(first, "first")
+    _check_score_fn(second, "second")
+    weight = check_float(weight, "weight")
 
     def score(histories, users):
         a, b = first(histories, users), second(histories, users)
@@ -420,7 +504,9 @@ def content_scores(C: torch.Tensor, decay: float = 1.0) -> ScoreFn:
     Defined in: notebooks/10_recommendation.ipynb
     """
 
-    rows = C.coalesce()
+    check_tensor(C, "C", dim=2, dtype="float")
+    decay = check_float(decay, "decay", min=0.0)
+    rows = C.coalesce() if C.is_sparse else C.to_sparse().coalesce()
     C_csr = rows.to_sparse_csr()  # (I, F)
     CT_csr = rows.t().coalesce().to_sparse_csr()  # (F, I)
 
@@ -458,6 +544,12 @@ def train_mf_bpr(
     """
     from .models.mf_bpr import MFBPR, MFConfig
     from .train import cosine_schedule, train
+
+    split = _check_split(split)
+    n_embd, steps = check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH), check_int(steps, "steps", min=1)
+    batch_size = check_int(batch_size, "batch_size", min=1)
+    lr, reg = check_float(lr, "lr", min=0.0, min_open=True), check_float(reg, "reg", min=0.0)
+    progress = check_flag(progress, "progress")
 
     g = torch.Generator().manual_seed(check_seed(seed))
     torch.manual_seed(check_seed(seed))
@@ -516,6 +608,8 @@ def left_pad(histories: Sequence[Sequence[int]], block_size: int) -> torch.Tenso
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    block_size = check_int(block_size, "block_size", min=1, max=MAX_WIDTH)
+    histories = _check_seqs(histories, "histories")
     out = torch.zeros(len(histories), block_size, dtype=torch.long)
     for u, h in enumerate(histories):
         h = list(h)[-block_size:]
@@ -530,9 +624,9 @@ def sasrec_windows(seqs: Sequence[Sequence[int]], block_size: int) -> torch.Tens
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    block_size = check_int(block_size, "block_size", min=1, max=MAX_WIDTH)
     rows = []
-    for s in seqs:
-        s = list(s)
+    for s in _check_seqs(seqs, "seqs"):
         end = len(s)
         while end > 1:
             rows.append(s[max(0, end - block_size - 1) : end])
@@ -570,7 +664,20 @@ def train_sasrec(
     from .nn_utils import make_adamw
     from .train import cosine_schedule, train
 
-    config = config or SASRecConfig(vocab_size=split.n_items)
+    split = _check_split(split)
+    config = SASRecConfig(vocab_size=split.n_items) if config is None else config
+    check_instance(config, "config", SASRecConfig)
+    if config.vocab_size < split.n_items:
+        raise ArgumentError(
+            f"config.vocab_size must be at least split.n_items = {split.n_items}, got {config.vocab_size}"
+        )
+    epochs, batch_size = check_int(epochs, "epochs", min=1, max=1000), check_int(batch_size, "batch_size", min=1)
+    lr, weight_decay = check_float(lr, "lr", min=0.0, min_open=True), check_float(weight_decay, "weight_decay", min=0.0)
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    if negatives is not None:
+        negatives = check_int(negatives, "negatives", min=1)
+    progress = check_flag(progress, "progress")
     g = torch.Generator().manual_seed(check_seed(seed))
     torch.manual_seed(check_seed(seed))
     model = SASRec(config)
@@ -661,7 +768,12 @@ def save_sasrec(path, model, history: pd.DataFrame, info: dict):
     """
     from dataclasses import asdict
 
+    from .models.sasrec import SASRec
     from .train import save_checkpoint
+
+    check_instance(model, "model", SASRec)
+    check_instance(history, "history", pd.DataFrame)
+    check_instance(info, "info", dict)
 
     hist = {
         c: [None if (isinstance(v, float) and math.isnan(v)) else v for v in history[c].tolist()]

@@ -29,7 +29,7 @@ import os
 import re
 from pathlib import Path
 
-from .checks import check_path
+from .checks import check_instance, check_path, check_text
 from .config import ROOT, is_fast
 from .errors import ArgumentError, ArgumentTypeError
 
@@ -67,6 +67,16 @@ def _plain(value):
     if isinstance(value, float):
         return None if math.isnan(value) else value
     raise ArgumentTypeError(f"a recorded value must be a number, string or bool, got {type(value).__name__}")
+
+
+def _format(value, spec) -> str:
+    """``format(value, spec)``; a spec that does not fit the value is an :class:`ArgumentError` naming ``fmt``."""
+    if not isinstance(spec, str):
+        raise ArgumentTypeError(f"fmt must be a format spec such as '.3f', got {type(spec).__name__}")
+    try:
+        return format(value, spec)
+    except (ValueError, TypeError) as e:
+        raise ArgumentError(f"fmt {spec!r} is not a format spec for {value!r:.40} ({e})") from None
 
 
 def results_file(key: str, results_dir: Path | None = None) -> Path:
@@ -114,7 +124,7 @@ def record(key: str, value, fmt: str = "", results_dir: Path | None = None):
     """
     _check_key(key)
     plain = _plain(value)
-    format(plain if plain is not None else math.nan, fmt)  # a bad format spec fails here, not in the README
+    _format(plain if plain is not None else math.nan, fmt)  # a bad format spec fails here, not in the README
     _store(key, {"value": plain, "fmt": fmt}, results_dir)
     return value
 
@@ -129,6 +139,10 @@ def record_table(key: str, table, formats: dict[str, str] | None = None, results
     _check_key(key)
     if not hasattr(table, "columns") or not hasattr(table, "itertuples"):
         raise ArgumentTypeError(f"record_table expects a pandas DataFrame, got {type(table).__name__}")
+    if formats is not None and (
+        not isinstance(formats, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in formats.items())
+    ):
+        raise ArgumentTypeError(f"formats must map column names to format specs (strings), got {formats!r:.60}")
     formats = dict(formats or {})
     unknown = sorted(set(formats) - set(map(str, table.columns)))
     if unknown:
@@ -155,11 +169,12 @@ def format_entry(entry: dict, fmt: str | None = None) -> str:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    check_instance(entry, "entry", dict)
     value = entry.get("value")
     if value is None:
         return "—"
-    spec = entry.get("fmt", "") if fmt is None else fmt
-    return format(value, spec) if not isinstance(value, str) else value
+    spec = entry.get("fmt", "") if fmt is None else check_text(fmt, "fmt")
+    return _format(value, spec) if not isinstance(value, str) else value
 
 
 def table_markdown(entry: dict) -> str:
@@ -167,7 +182,15 @@ def table_markdown(entry: dict) -> str:
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    cols, rows, formats = entry["columns"], entry["rows"], entry.get("formats", {})
+    check_instance(entry, "entry", dict)
+    cols, rows, formats = entry.get("columns"), entry.get("rows"), entry.get("formats", {})
+    if not (
+        isinstance(cols, list)
+        and isinstance(rows, list)
+        and isinstance(formats, dict)
+        and all(isinstance(r, list) and len(r) == len(cols) for r in rows)
+    ):
+        raise ArgumentError("entry must be a recorded table: columns, rows of that length and formats (record_table)")
     numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) for i in range(len(cols))]
     lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---:" if n else "---" for n in numeric) + " |"]
     for r in rows:
@@ -178,7 +201,7 @@ def table_markdown(entry: dict) -> str:
             elif isinstance(v, str):
                 cells.append(v)
             else:
-                cells.append(format(v, formats.get(c, "")))
+                cells.append(_format(v, formats.get(c, "")))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .checks import check_float, check_instance, check_int, check_seed
+from .checks import check_flag, check_float, check_instance, check_int, check_seed, check_tensor
 from .data import get_lm_batch
 from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
@@ -62,7 +62,15 @@ def size_name(size: dict) -> str:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    _check_size(size)
     return f"L{size['n_layer']}·d{size['n_embd']}"
+
+
+def _check_size(size) -> dict:
+    check_instance(size, "size", dict)
+    if not {"n_layer", "n_embd"} <= set(size) or not set(size) <= {"n_layer", "n_head", "n_embd"}:
+        raise ArgumentError(f"size must set n_layer, n_embd (and n_head), as in SIZES; got {sorted(size)}")
+    return size
 
 
 def training_flops(model: GPT, tokens: int) -> float:
@@ -70,6 +78,8 @@ def training_flops(model: GPT, tokens: int) -> float:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", GPT)
+    tokens = check_int(tokens, "tokens", min=0)
     c = model.config
     return float(tokens) * flops_per_token(model, c.n_layer, c.block_size, c.n_embd)
 
@@ -94,9 +104,22 @@ def train_gpt_tokens(
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    _check_size(size)
+    if recipe is not None:
+        check_instance(recipe, "recipe", dict)
+        unknown = sorted(set(recipe) - set(SCALING_RECIPE))
+        if unknown:
+            raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(SCALING_RECIPE)}")
     recipe = {**SCALING_RECIPE, **(recipe or {})}
     tokens = check_int(tokens, "tokens", min=1)
     seed = check_seed(seed)
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    check_int(eval_tokens, "eval_tokens", min=1)
+    if not isinstance(data, (tuple, list)) or len(data) != 3:
+        raise ArgumentTypeError(f"data must be (tokenizer, train_ids, val_ids), got {type(data).__name__}")
+    for name, ids in (("data[1] (train_ids)", data[1]), ("data[2] (val_ids)", data[2])):
+        check_tensor(ids, name, dim=1, dtype="integer")
     B, T = recipe["batch_size"], recipe["block_size"]
     steps = tokens // (B * T)
     if steps < 1:
@@ -265,6 +288,9 @@ def fit_power_law(x, y, offset: float = 0.0, confidence: float = 0.95) -> PowerL
     )
 
 
+MAX_GRID = 10_000  # floors tried by the two fits below (one least-squares fit each)
+
+
 def fit_power_law_with_floor(x, y, grid: int = 400, confidence: float = 0.95) -> PowerLawFit:
     """Fit y = E + a·x^(−α) with the floor E chosen too: the E in [0, min y) with the smallest squared error.
 
@@ -274,7 +300,8 @@ def fit_power_law_with_floor(x, y, grid: int = 400, confidence: float = 0.95) ->
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    grid = check_int(grid, "grid", min=2)
+    grid = check_int(grid, "grid", min=2, max=MAX_GRID)
+    confidence = check_float(confidence, "confidence", min=0.0, max=1.0, min_open=True, max_open=True)
     x, y = _check_xy(x, y, 0.0)
     best, best_sse = None, math.inf
     for e in np.linspace(0.0, float(y.min()), grid, endpoint=False):
@@ -302,6 +329,13 @@ def save_gpt_set(path, models: dict, extra: dict | None = None, half: bool = Tru
 
     from .train import save_checkpoint
 
+    if not isinstance(models, dict) or not models or not all(isinstance(m, GPT) for m in models.values()):
+        raise ArgumentTypeError(f"models must map names to GPT models, got {models!r:.60}")
+    if not all(isinstance(k, str) and k.isidentifier() for k in models):
+        raise ArgumentError(f"the names of models must be letters, digits and _, got {list(models)!r:.60}")
+    if extra is not None:
+        check_instance(extra, "extra", dict)
+    half = check_flag(half, "half")
     bundle = nn.ModuleDict(models)
     if half:
         bundle = bundle.half()
@@ -363,7 +397,8 @@ def plausible_floors(x, y, grid: int = 400, confidence: float = 0.95) -> tuple[f
     """
     from scipy import stats
 
-    grid = check_int(grid, "grid", min=2)
+    grid = check_int(grid, "grid", min=2, max=MAX_GRID)
+    confidence = check_float(confidence, "confidence", min=0.0, max=1.0, min_open=True, max_open=True)
     x, y = _check_xy(x, y, 0.0)
     if len(x) < 4:
         raise ArgumentError(f"a floor and a power law need at least 4 points, got {len(x)}")

@@ -15,7 +15,9 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .checks import check_flag, check_text
 from .config import ROOT
+from .errors import ArgumentTypeError
 
 
 class Source:
@@ -25,8 +27,8 @@ class Source:
     """
 
     def __init__(self, code: str, where: str):
-        self.code = code
-        self.where = where
+        self.code = check_text(code, "code")
+        self.where = check_text(where, "where")
 
     def __repr__(self) -> str:
         return f"# {self.where}\n{self.code}"
@@ -84,11 +86,14 @@ def show_source(obj, core: bool = False) -> Source:
 
     Defined in: notebooks/00_start_here.ipynb
     """
+    core = check_flag(core, "core")
     try:
         lines, start = inspect.getsourcelines(obj)
         path = Path(inspect.getsourcefile(obj) or "?")
     except (TypeError, OSError) as e:
-        raise TypeError(f"show_source needs a function, class or module defined in a file, got {obj!r}") from e
+        raise ArgumentTypeError(
+            f"obj must be a function, class or module defined in a file, got {type(obj).__name__}"
+        ) from e
     try:
         shown = path.resolve().relative_to(ROOT).as_posix()
     except ValueError:

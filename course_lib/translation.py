@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 from .beam_search import Hypothesis, beam_search, greedy_search
-from .checks import check_float, check_int, check_seed
+from .checks import check_float, check_instance, check_int, check_probability, check_seed, check_tensor, check_text
 from .data import WordTokenizer, load_text, word_split
 from .errors import ArgumentError, ArgumentTypeError, InputError
 from .models.gpt import GPT
@@ -67,6 +67,7 @@ def tutorial_normalize(s: str) -> str:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_text(s, "s")
     s = "".join(c for c in unicodedata.normalize("NFD", s.lower().strip()) if unicodedata.category(c) != "Mn")
     s = re.sub(r"([.!?])", r" \1", s)
     s = re.sub(r"[^a-zA-Z!?]+", r" ", s)
@@ -78,6 +79,8 @@ def tutorial_keeps(english: str, french: str) -> bool:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_text(english, "english")
+    check_text(french, "french")
     e, f = tutorial_normalize(english), tutorial_normalize(french)
     return len(e.split(" ")) < MAX_LENGTH and len(f.split(" ")) < MAX_LENGTH and e.startswith(ENG_PREFIXES)
 
@@ -109,6 +112,12 @@ def load_pairs(path: str = PAIRS_FILE) -> list[Pair]:
     return pairs
 
 
+def _check_pairs(pairs) -> list[Pair]:
+    if not isinstance(pairs, (list, tuple)) or not all(isinstance(p, Pair) for p in pairs):
+        raise ArgumentTypeError(f"pairs must be a list of Pair(french, english), got {type(pairs).__name__}")
+    return list(pairs)
+
+
 def sentence_groups(pairs: Sequence[Pair]) -> list[list[int]]:
     """Indices of ``pairs`` grouped so that pairs sharing an English or a French sentence are together.
 
@@ -117,6 +126,7 @@ def sentence_groups(pairs: Sequence[Pair]) -> list[list[int]]:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    pairs = _check_pairs(pairs)
     parent: dict[tuple[str, str], tuple[str, str]] = {}
 
     def find(x):
@@ -150,6 +160,7 @@ def split_pairs(
     val_frac = check_float(val_frac, "val_frac", min=0.0, max=0.5)
     test_frac = check_float(test_frac, "test_frac", min=0.0, max=0.5)
     seed = check_seed(seed)
+    pairs = _check_pairs(pairs)
     groups = sentence_groups(pairs)
     random.Random(check_seed(seed)).shuffle(groups)
     n = len(pairs)
@@ -169,6 +180,7 @@ def build_tokenizers(pairs: Sequence[Pair], min_freq: int = 1) -> tuple[WordToke
 
     Defined in: notebooks/08_translation.ipynb
     """
+    pairs = _check_pairs(pairs)
     return (
         WordTokenizer.from_texts([p.french for p in pairs], min_freq=min_freq),
         WordTokenizer.from_texts([p.english for p in pairs], min_freq=min_freq),
@@ -181,6 +193,7 @@ def build_joint_tokenizer(pairs: Sequence[Pair], min_freq: int = 1) -> WordToken
     Defined in: notebooks/08_translation.ipynb
     """
     check_int(min_freq, "min_freq", min=1)
+    pairs = _check_pairs(pairs)
     counts = Counter()
     for p in pairs:
         counts.update(word_split(p.french) + word_split(p.english))
@@ -193,8 +206,14 @@ def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> torch.Tenso
 
     Defined in: notebooks/08_translation.ipynb
     """
+    pad_id = check_int(pad_id, "pad_id", min=-(2**63), max=2**63 - 1)
+    if not isinstance(seqs, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in seqs):
+        raise ArgumentTypeError(f"seqs must be a list of lists of integer ids, got {type(seqs).__name__}")
     if not seqs:
         raise ArgumentError("pad_sequences needs at least one sequence")
+    for s in seqs:
+        for i in s:
+            check_int(i, "each id in seqs", min=-(2**63), max=2**63 - 1)
     T = max(len(s) for s in seqs)
     out = torch.full((len(seqs), max(T, 1)), pad_id, dtype=torch.long)
     for i, s in enumerate(seqs):
@@ -207,6 +226,9 @@ def seq2seq_batch(pairs: Sequence[Pair], src_tok: WordTokenizer, tgt_tok: WordTo
 
     Defined in: notebooks/08_translation.ipynb
     """
+    pairs = _check_pairs(pairs)
+    check_instance(src_tok, "src_tok", WordTokenizer)
+    check_instance(tgt_tok, "tgt_tok", WordTokenizer)
     tgt = [tgt_tok.encode(p.english) for p in pairs]
     return {
         "src": pad_sequences([src_tok.encode(p.french) for p in pairs], src_tok.pad_id),
@@ -226,6 +248,10 @@ def gpt_batch(pairs: Sequence[Pair], tok: WordTokenizer) -> dict[str, torch.Tens
 
     Defined in: notebooks/08_translation.ipynb
     """
+    pairs = _check_pairs(pairs)
+    check_instance(tok, "tok", WordTokenizer)
+    if SEP not in tok:
+        raise ArgumentError("tok must be the joint tokenizer of build_joint_tokenizer (with <sep>)")
     sep = tok.stoi[SEP]
     xs, ys = [], []
     for p in pairs:
@@ -236,11 +262,22 @@ def gpt_batch(pairs: Sequence[Pair], tok: WordTokenizer) -> dict[str, torch.Tens
     return {"x": pad_sequences(xs, tok.pad_id), "y": pad_sequences(ys, IGNORE)}
 
 
+def _check_batch(batch, keys):
+    check_instance(batch, "batch", dict)
+    for k in keys:
+        if k not in batch:
+            raise ArgumentError(f"batch must have the keys {', '.join(keys)} (as the batch functions return), no {k!r}")
+        check_tensor(batch[k], f"batch[{k!r}]", dim=2, dtype="integer")
+
+
 def seq2seq_loss(model: Seq2Seq, batch: dict, label_smoothing: float = 0.0) -> torch.Tensor:
     """Mean cross-entropy (nats per target token, padding excluded) under teacher forcing.
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(model, "model", Seq2Seq)
+    _check_batch(batch, ("src", "tgt_in", "tgt_out"))
+    label_smoothing = check_probability(label_smoothing, "label_smoothing")
     logits = model(batch["src"], batch["tgt_in"])  # (B, T, V)
     return F.cross_entropy(
         logits.flatten(0, 1),
@@ -258,7 +295,12 @@ def gpt_translation_loss(model: GPT, batch: dict, label_smoothing: float = 0.0) 
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(model, "model", GPT)
+    _check_batch(batch, ("x", "y"))
+    label_smoothing = check_probability(label_smoothing, "label_smoothing")
     x, y = batch["x"], batch["y"]
+    if y.shape != x.shape:
+        raise ArgumentError(f"batch['y'] must have the shape of batch['x'] {tuple(x.shape)}, got {tuple(y.shape)}")
     model._check_ids(x)
     h = model._embed(x, 0)  # (B, T, C)
     for block in model.blocks:
@@ -302,8 +344,8 @@ class Translator:
             raise ArgumentTypeError(f"Translator needs a Seq2Seq or a GPT, got {type(model).__name__}")
         self.model = model
         self.kind = "gpt" if isinstance(model, GPT) else "seq2seq"
-        self.src_tok = src_tok
-        self.tgt_tok = tgt_tok if tgt_tok is not None else src_tok
+        self.src_tok = check_instance(src_tok, "src_tok", WordTokenizer)
+        self.tgt_tok = check_instance(tgt_tok, "tgt_tok", WordTokenizer) if tgt_tok is not None else src_tok
         self.max_len = check_int(max_len, "max_len", min=1)
         if self.kind == "gpt" and SEP not in self.src_tok:
             raise ArgumentError("a GPT translator needs the joint tokenizer of build_joint_tokenizer (with <sep>)")
@@ -427,7 +469,8 @@ def bleu_statistics(hypothesis: str, reference: str, max_n: int = 4) -> np.ndarr
 
     Defined in: notebooks/08_translation.ipynb
     """
-    hyp, ref = _tok13a(hypothesis), _tok13a(reference)
+    hyp, ref = _tok13a(check_text(hypothesis, "hypothesis")), _tok13a(check_text(reference, "reference"))
+    max_n = check_int(max_n, "max_n", min=1, max=4)
     stats = [len(hyp), len(ref)]
     matches, totals = [], []
     for n in range(1, max_n + 1):
@@ -436,6 +479,22 @@ def bleu_statistics(hypothesis: str, reference: str, max_n: int = 4) -> np.ndarr
         matches.append(sum(min(c, r[g]) for g, c in h.items()))
         totals.append(sum(h.values()))
     return np.array(stats + matches + totals, dtype=np.int64)
+
+
+def _check_stats(stats, name: str, shape: tuple) -> np.ndarray:
+    """BLEU statistics as a float array of the given shape (``None`` = any length), counts ≥ 0."""
+    if not isinstance(stats, (np.ndarray, list, tuple)):
+        raise ArgumentTypeError(f"{name} must be an array of bleu_statistics counts, got {type(stats).__name__}")
+    arr = np.asarray(stats)
+    if arr.dtype.kind not in "iuf" or arr.ndim != len(shape) or any(s and s != n for s, n in zip(shape, arr.shape)):
+        want = "(" + ", ".join(str(s) if s else "N" for s in shape) + ")"
+        raise ArgumentError(
+            f"{name} must be numbers of shape {want} (see bleu_statistics), got {arr.dtype} {arr.shape}"
+        )
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ArgumentError(f"{name} must hold counts ≥ 0 (see bleu_statistics)")
+    return arr
 
 
 def bleu_from_statistics(stats: np.ndarray) -> float:
@@ -447,7 +506,7 @@ def bleu_from_statistics(stats: np.ndarray) -> float:
 
     Defined in: notebooks/08_translation.ipynb
     """
-    stats = np.asarray(stats, dtype=np.float64)
+    stats = _check_stats(stats, "stats", (10,))
     hyp_len, ref_len, matches, totals = stats[0], stats[1], stats[2:6], stats[6:10]
     if not matches.any():
         return 0.0
@@ -490,8 +549,9 @@ def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]):
 
 
 def _check_corpus(hypotheses, references):
-    if isinstance(hypotheses, str) or isinstance(references, str):
-        raise ArgumentTypeError("hypotheses and references must be lists of sentences, not one string")
+    for name, sentences in (("hypotheses", hypotheses), ("references", references)):
+        if not isinstance(sentences, (list, tuple)) or not all(isinstance(s, str) for s in sentences):
+            raise ArgumentTypeError(f"{name} must be a list of sentences (strings), got {type(sentences).__name__}")
     if len(hypotheses) != len(references) or not hypotheses:
         raise ArgumentError(
             f"need as many hypotheses as references (and at least one), got {len(hypotheses)} and {len(references)}"
@@ -510,8 +570,8 @@ def paired_bootstrap(
 
     Defined in: notebooks/08_translation.ipynb
     """
-    a, b = np.asarray(stats_a), np.asarray(stats_b)
-    if a.ndim != 2 or a.shape != b.shape or a.shape[1] != 10:
+    a, b = _check_stats(stats_a, "stats_a", (None, 10)), _check_stats(stats_b, "stats_b", (None, 10))
+    if a.shape != b.shape or not len(a):
         raise ArgumentError(f"stats_a and stats_b must both have shape (N, 10), got {a.shape} and {b.shape}")
     n_samples = check_int(n_samples, "n_samples", min=10)
     rng = np.random.default_rng(check_seed(seed))

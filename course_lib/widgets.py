@@ -25,8 +25,8 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .checks import closest_matches, require_text  # noqa: F401  (re-exported for the labs)
-from .errors import ArgumentError, InputError  # noqa: F401  (InputError: re-exported for the labs)
+from .checks import check_text, closest_matches, require_text  # noqa: F401  (re-exported for the labs)
+from .errors import ArgumentError, ArgumentTypeError, InputError  # noqa: F401  (InputError: re-exported for the labs)
 from .plots import figure_to_png
 
 
@@ -53,6 +53,14 @@ class Panel:
     """
 
     def __init__(self, controls: Mapping[str, w.ValueWidget], render: Callable[..., Any], title: str | None = None):
+        if not isinstance(controls, Mapping) or not all(
+            isinstance(k, str) and hasattr(c, "value") and hasattr(c, "observe") for k, c in controls.items()
+        ):
+            raise ArgumentTypeError(f"controls must map keywords of render to widgets, got {type(controls).__name__}")
+        if not callable(render):
+            raise ArgumentTypeError(f"render must be a function, got {type(render).__name__}")
+        if title is not None:
+            check_text(title, "title")
         self.controls = dict(controls)
         self.render = render
         self.result: Any = None

@@ -663,3 +663,14 @@ def test_benchmark_schedule_and_flops():
     s.start -= 60.0
     assert s(200) == pytest.approx(1e-4)
     assert bench.matmul_peak_flops(1, n=128, repeats=2) > 1e8
+
+
+def test_article_function_accepts_only_a_generate_text_definition():
+    """Found by fuzzing (issue 12): any other text ran at import time or raised a raw KeyError."""
+    from course_lib.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="generate_text"):
+        ap.article_function(source="x = 1\n")
+    with pytest.raises(ArgumentError, match="not valid Python"):
+        ap.article_function(source="def generate_text(:\n")
+    assert callable(ap.article_function(source=ap.patch(ap.GENERATE_TEXT, "max_length=50", "max_length=5")))

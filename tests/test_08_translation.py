@@ -388,3 +388,21 @@ def test_translation_panel_answers_kindly():
     assert "xylophonique" in panel.error and "<b>" not in panel._html.value
     panel.controls["sentence"].value = pairs[0].french
     assert panel.error is None and panel.result is not None
+
+
+def test_translation_arguments_are_checked_with_course_errors():
+    """Found by fuzzing (issue 12): these raised raw AttributeError / IndexError / TypeError before."""
+    from course_lib.errors import ArgumentTypeError
+    from course_lib.translation import Pair, bleu_from_statistics, pad_sequences, sentence_groups, split_pairs
+
+    with pytest.raises(ArgumentTypeError, match="pairs must be a list of Pair"):
+        split_pairs("je suis prêt")
+    with pytest.raises(ArgumentTypeError, match="pairs"):
+        sentence_groups([Pair("a", "b"), "c"])
+    with pytest.raises(ArgumentError, match="stats must be numbers of shape"):
+        bleu_from_statistics(np.zeros(3))
+    with pytest.raises(ArgumentTypeError, match="stats"):
+        bleu_from_statistics(None)
+    with pytest.raises(ArgumentTypeError, match="seqs"):
+        pad_sequences(float("nan"))
+    assert pad_sequences([[1, 2], [3]], pad_id=-100).tolist() == [[1, 2], [3, -100]]

@@ -268,3 +268,20 @@ def test_recommendation_panel_answers_bad_input_clearly(widget_parts):
     assert "twice" in panel.error
     panel.controls["movie2"].value = "<script>alert(1)</script>"
     assert "<script>" not in panel._html.value  # what the learner typed is escaped
+
+
+def test_recsys_arguments_are_checked_with_course_errors():
+    """Found by fuzzing (issue 12): a wrong split, history or target raised raw exceptions before."""
+    from course_lib.errors import ArgumentTypeError
+
+    split = R.LeaveOneOut(train=[[1, 2], [3]], val=[3, 1], test=[4, 2], n_items=5)
+    with pytest.raises(ArgumentTypeError, match="split must be a LeaveOneOut"):
+        R.popularity_scores(split.train)
+    with pytest.raises(ArgumentError, match="each item id in seqs"):
+        R.interaction_matrix([[1, 9]], n_items=5)
+    with pytest.raises(ArgumentError, match="each target"):
+        R.rank_targets(torch.zeros(1, 5), [7], [[]])
+    with pytest.raises(ArgumentError, match="item ids must be in 1"):
+        R.leave_one_out(toy_ratings(), n_items=5)
+    with pytest.raises(ArgumentError, match="ranks must be"):
+        R.hit_ndcg([0, -1])

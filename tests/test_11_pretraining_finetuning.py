@@ -399,3 +399,15 @@ def test_fill_mask_guesses_and_friendly_errors():
     assert "<b>bold</b>" not in panel._html.value
     panel.controls["sentence"].value = ""
     assert "Type a sentence" in panel.error
+
+
+def test_pretraining_needs_the_bpe_tokenizer_with_its_specials():
+    """Found by fuzzing (issue 12): a character tokenizer raised a raw AttributeError (no special_id)."""
+    from course_lib.data import CharTokenizer
+    from course_lib.errors import ArgumentTypeError
+    from course_lib.pretraining import encode_batch, token_stream
+
+    with pytest.raises(ArgumentTypeError, match="tokenizer must be a BPETokenizer"):
+        encode_batch(CharTokenizer.from_text("abc"), ["abc"])
+    with pytest.raises(ArgumentTypeError, match="tokenizer must be a BPETokenizer"):
+        token_stream(CharTokenizer.from_text("abc"), ["abc"])

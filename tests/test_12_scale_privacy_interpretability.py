@@ -465,3 +465,20 @@ def test_subprocess_timeout_stops_torchruns_workers_too(tmp_path):
         except ProcessLookupError:
             alive = False
     assert not alive, "the worker outlived the timeout"
+
+
+def test_scale_and_privacy_arguments_are_checked_with_course_errors():
+    """Found by fuzzing (issue 12): these raised raw ValueError / TypeError / RuntimeError before."""
+    from course_lib.errors import ArgumentTypeError
+    from course_lib.privacy import exposure_skewnormal, insert_canaries, train_window_lm
+    from course_lib.scaling import plausible_floors
+
+    x, y = [1e3, 1e4, 1e5, 1e6], [3.0, 2.4, 2.0, 1.8]
+    with pytest.raises(ArgumentError, match="confidence"):
+        plausible_floors(x, y, grid=10, confidence=float("nan"))
+    with pytest.raises(ArgumentTypeError, match="canaries"):
+        insert_canaries("a\nb\n", "not canaries")
+    with pytest.raises(ArgumentTypeError, match="sample_log_ppl"):
+        exposure_skewnormal(1.0, ["a"] * 12)
+    with pytest.raises(ArgumentTypeError, match="recipe"):
+        train_window_lm(torch.arange(64) % 5, torch.arange(32) % 5, 5, recipe=torch.ones(3))

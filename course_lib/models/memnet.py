@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_instance, check_int
+from ..checks import MAX_WIDTH, check_instance, check_int
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -61,7 +61,8 @@ def position_encoding(sentence_len: int, n_embd: int) -> torch.Tensor:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
-    J, d = sentence_len, n_embd
+    J = check_int(sentence_len, "sentence_len", min=1, max=MAX_WIDTH)
+    d = check_int(n_embd, "n_embd", min=1, max=MAX_WIDTH)
     j = torch.arange(1, J + 1, dtype=torch.float32)[:, None]  # (J, 1)
     k = torch.arange(1, d + 1, dtype=torch.float32)[None, :]  # (1, d)
     return (1 - j / J) - (k / d) * (1 - 2 * j / J)  # (J, d)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..checks import check_instance, check_int
+from ..checks import MAX_WIDTH, check_instance, check_int
 
 
 @dataclass
@@ -35,8 +35,9 @@ class MFConfig:
     n_embd: int = 64
 
     def __post_init__(self):
-        for name in ("n_users", "n_items", "n_embd"):
-            check_int(getattr(self, name), f"MFConfig.{name}", min=1)
+        for name in ("n_users", "n_items"):
+            check_int(getattr(self, name), f"MFConfig.{name}", min=1, max=10_000_000)
+        check_int(self.n_embd, "MFConfig.n_embd", min=1, max=MAX_WIDTH)
 
 
 class MFBPR(nn.Module):

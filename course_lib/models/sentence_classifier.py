@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_choice, check_instance, check_int, check_probability
+from ..checks import MAX_WIDTH, check_choice, check_instance, check_int, check_probability, check_tensor
 from ..errors import ArgumentError
 from ..nn_utils import eval_mode
 from ..pooling import AttentionPooling, max_pool, mean_pool
@@ -49,9 +49,9 @@ class ClassifierConfig:
 
     def __post_init__(self):
         check_choice(self.kind, "kind", KINDS)
-        check_int(self.vocab_size, "vocab_size", min=2)
-        check_int(self.n_embd, "n_embd", min=1)
-        check_int(self.n_hidden, "n_hidden", min=1)
+        check_int(self.vocab_size, "vocab_size", min=2, max=10_000_000)
+        check_int(self.n_embd, "n_embd", min=1, max=MAX_WIDTH)
+        check_int(self.n_hidden, "n_hidden", min=1, max=MAX_WIDTH)
         check_probability(self.dropout, "dropout", allow_one=False)
 
 
@@ -211,6 +211,7 @@ class EmbeddingClassifier(nn.Module):
         self.cfg = cfg
         self.emb = nn.Embedding(cfg.vocab_size, cfg.n_embd, padding_idx=0)
         if embeddings is not None:
+            check_tensor(embeddings, "embeddings", dtype="float", finite=True)
             if embeddings.shape != (cfg.vocab_size, cfg.n_embd):
                 raise ArgumentError(
                     f"embeddings must have shape {(cfg.vocab_size, cfg.n_embd)}, got {tuple(embeddings.shape)}"

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_instance, check_int, check_probability, check_token_ids
+from ..checks import MAX_WIDTH, check_instance, check_int, check_probability, check_token_ids
 from ..errors import ArgumentError, ArgumentTypeError
 
 
@@ -68,6 +68,8 @@ class AdditiveAttention(nn.Module):
     """
 
     def __init__(self, query_dim: int, memory_dim: int, n_hidden: int):
+        for name, value in (("query_dim", query_dim), ("memory_dim", memory_dim), ("n_hidden", n_hidden)):
+            check_int(value, name, min=1, max=MAX_WIDTH)
         super().__init__()
         self.W_q = nn.Linear(query_dim, n_hidden, bias=False)
         self.W_k = nn.Linear(memory_dim, n_hidden, bias=True)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checks import check_instance, check_int
+from ..checks import check_instance, check_int, check_tensor
 from ..errors import ArgumentError
 
 
@@ -40,6 +40,8 @@ class SkipGramConfig:
 
 
 def _check_shapes(v_center: torch.Tensor, u_context: torch.Tensor, u_negative: torch.Tensor) -> None:
+    for name, t in (("v_center", v_center), ("u_context", u_context), ("u_negative", u_negative)):
+        check_tensor(t, name, dtype="float")
     if (
         v_center.dim() != 2
         or u_context.shape != v_center.shape
