@@ -3,10 +3,105 @@
 Split from pool.py so that separate parts of the course can be added without touching one file; the
 names here follow pool.py's conventions (a builder returning a hypothesis strategy; OVERRIDES keyed by
 "module.name").
+
+Part c: the labs (course_lib.labs.*), the code behind each notebook's experiments and panels.
 """
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 POOL_EXTRA: dict = {}
 OVERRIDES_EXTRA: dict[str, dict] = {}
 ONLY_MUTATE_EXTRA: dict[str, list[str]] = {}
+
+
+def _s(value_fn):
+    """A strategy that builds a fresh value each draw."""
+    return st.builds(value_fn)
+
+
+def _lab(name: str, overrides: dict) -> None:
+    """Add ``{item: {param: strategy}}`` of course_lib.labs.``name``."""
+    for item, params in overrides.items():
+        OVERRIDES_EXTRA[f"course_lib.labs.{name}.{item}"] = params
+
+
+# ---------------------------------------------------------------------------------------- review (13)
+def _fake_results() -> dict:
+    """A small results dict in the format of docs/results/*.json (as tests/test_13_review.py writes one)."""
+    return {
+        "01.baseline_bits": {"value": 2.0, "fmt": ".3f"},
+        "01.baseline_order": {"value": 6, "fmt": "d"},
+        "01.mlp_val_bits": {"value": 2.5, "fmt": ".3f"},
+        "01.orders": {
+            "columns": ["n", "val bits/char"],
+            "rows": [[0, 6.0], [1, 4.8], [2, 3.6], [6, 2.0]],
+            "formats": {"val bits/char": ".3f"},
+        },
+        "12.scaling_alpha": {"value": 0.05, "fmt": ".3f"},
+    }
+
+
+def _recorded(missing=False):
+    from course_lib.labs.review import Recorded
+
+    return Recorded("01.baseline_bits", missing=True) if missing else Recorded("01.baseline_bits", 2.0, ".3f")
+
+
+def _source(code="x = 1"):
+    from course_lib.source import Source
+
+    return Source(code, "a snippet")
+
+
+def _question(i):
+    from course_lib.quiz import QUESTIONS
+
+    return QUESTIONS[i]
+
+
+_RESULTS = st.none() | _s(_fake_results) | st.just({})
+_lab(
+    "review",
+    {
+        "Recorded": {"key": st.sampled_from(["01.baseline_bits", "12.scaling_alpha"]), "value": st.floats(0, 5)},
+        "SideBySide": {
+            "left": _s(_source),
+            "right": _s(lambda: [_source("y = 2"), _source("z = 3")]),
+            "titles": st.just(("Keras", "PyTorch")),
+        },
+        "bullet": {
+            "topic": st.sampled_from(["counting", "the GPT"]),
+            "needed": st.builds(lambda m: [_recorded(m)], st.booleans()),
+            "write": st.just(lambda: "* a bullet"),
+        },
+        "skipped": {"topic": st.just("counting"), "needed": st.builds(lambda: [_recorded(True), _recorded()])},
+        "faq_answer": {"section": st.sampled_from(["9.1", "9.2", "9.3", "9.4", "9.5"]), "results": _RESULTS},
+        "nb_link": {"number": st.sampled_from(["03", "12", "13"]), "text": st.none() | st.just("the notebook")},
+        "plot_loss_ladder": {
+            "ladder": st.builds(lambda r: __import__("course_lib.labs.review").labs.review.loss_ladder(r), _RESULTS)
+        },
+        "quiz_panel": {"question": st.sampled_from(["9.1a", "9.1b", "9.4b", "7.1a"]), "results": _RESULTS},
+        "verdict_html": {
+            "q": st.builds(_question, st.sampled_from([0, 2, 3])),
+            "answer": st.sampled_from([0, 1]),
+            "results": _RESULTS,
+        },
+        "recorded": {"key": st.sampled_from(["01.baseline_bits", "12.scaling_alpha", "03.best_model"])},
+        "recorded_cell": {
+            "key": st.just("01.orders"),
+            "row": st.sampled_from([{"n": 0}, {"n": 2}]),
+            "column": st.just("val bits/char"),
+            "results": _s(_fake_results),
+        },
+        "torch_reference_count": {
+            "vocab_size": st.integers(1, 100),
+            "embedding_dim": st.integers(1, 16),
+            "hidden_size": st.integers(1, 16),
+        },
+        "loss_ladder": {"results": _RESULTS},
+        "missing_results": {"results": _RESULTS},
+        "quoted_table": {"results": _RESULTS},
+    },
+)
