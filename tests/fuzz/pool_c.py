@@ -105,3 +105,40 @@ _lab(
         "quoted_table": {"results": _RESULTS},
     },
 )
+
+
+# ------------------------------------------------------------------------- tour (00), ngram (01), embeddings (02)
+def _kn_models():
+    from pool import TEXT, char_tok
+
+    from course_lib.ngram import KneserNeyLM
+
+    tok = char_tok()
+    ids = tok.encode(TEXT * 2)
+    return {n: KneserNeyLM(n, tok.vocab_size).fit(ids) for n in (1, 2)}
+
+
+_PLAY = "ROMEO:\nHi there.\nHow now?\n\nJULIET:\nHello.\n\n" * 2
+_GROUPS = {"animals": ["cat", "dog"], "royal": ["king", "queen"], "people": ["man", "woman"]}
+_lab(
+    "tour",
+    {
+        "speaker_report": {
+            "name": st.sampled_from(["ROMEO", "juliet"]),
+            "counts": st.none(),
+            "n_lines": st.integers(0, 3),
+            "text": st.just(_PLAY),
+        }
+    },
+)
+_lab("ngram", {"ngram_sampler_panel": {"models": _s(_kn_models)}})
+_lab(
+    "embeddings",
+    {
+        "scatter_panel": {"groups": st.just(_GROUPS), "chosen": st.none() | st.just(["animals", "royal"])},
+        "word_groups_figure": {
+            "groups": st.just(_GROUPS),
+            "chosen": st.sampled_from([["animals"], ["royal", "people"]]),
+        },
+    },
+)
