@@ -142,3 +142,57 @@ _lab(
         },
     },
 )
+
+
+# ----------------------------------------------------------------------------------- context (03), exercises
+def _classifier(kind="mean"):
+    from course_lib import sentiment as S
+
+    tok = S.build_tokenizer(["good food", "bad service", "the food was not good"])
+    return S.make_classifier(kind, tok, seed=0, n_embd=4, n_hidden=4), tok
+
+
+def _sentence_models():
+    return {"mean": _classifier("mean"), "bow": _classifier("bow")}
+
+
+_lab(
+    "context",
+    {
+        "explain_sentence": {
+            "model": st.builds(lambda k: _classifier(k)[0], st.sampled_from(["mean", "bow", "attention"])),
+            "tokenizer": st.builds(lambda: _classifier("bow")[1]),
+            "sentence": st.sampled_from(["good food", "the service was bad", "good good zzz"]),
+        },
+        "sentence_panel": {"models": _s(_sentence_models), "sentence": st.sampled_from(["good food", "bad"])},
+    },
+)
+
+
+def _keras_count(v, d, h):
+    """Exercise 13.1's answer (the tests run with COURSE_EXERCISES_STRICT=1: a wrong answer fails on purpose)."""
+    return v * d + 4 * h * (d + h + 1) + h * v + v
+
+
+# check(id, answer): any answer is the learner's code, graded (a Hint) or, under the test command's strict mode,
+# an AssertionError on purpose; so only the exercise id is given bad values.
+ONLY_MUTATE_EXTRA["course_lib.labs.exercises.check"] = ["id"]
+_lab(
+    "exercises",
+    {
+        "Exercise": {
+            "id": st.just("13.9"),
+            "expects": st.just("a number"),
+            "check": st.just(lambda answer: None),
+            "wrong": st.just(lambda: 0),
+        },
+        "Result": {"id": st.just("13.1"), "correct": st.booleans(), "message": st.sampled_from(["Correct.", "<b>"])},
+        "check": {"id": st.just("13.1"), "answer": st.just(_keras_count)},
+        "exercise": {
+            "id": st.sampled_from(["13.7", "05.9"]),
+            "expects": st.just("a number"),
+            "wrong": st.just(lambda: 0),
+        },
+        "load": {"id": st.sampled_from(["13.1", "01.1", "02.1"])},
+    },
+)
