@@ -9,6 +9,8 @@ Part c: the labs (course_lib.labs.*), the code behind each notebook's experiment
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 POOL_EXTRA: dict = {}
@@ -194,5 +196,82 @@ _lab(
             "wrong": st.just(lambda: 0),
         },
         "load": {"id": st.sampled_from(["13.1", "01.1", "02.1"])},
+    },
+)
+
+
+# ---------------------------------------------------------------------------------------- generation (05)
+@functools.cache
+def warm_optimizer() -> None:
+    """Build one AdamW: PyTorch imports torch._dynamo on the first optimizer of a process (seconds, once),
+    which must not count against the first fuzzed call of a training function."""
+    import torch
+
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+
+
+def _warm(value_fn):
+    """A strategy like :func:`_s`, with the optimizer machinery imported before the timed call."""
+
+    def build():
+        warm_optimizer()
+        return value_fn()
+
+    return st.builds(build)
+
+
+def _gpt_models():
+    from pool import tiny_gpt
+
+    return {"GPT": tiny_gpt(block_size=16).eval()}
+
+
+def _curves():
+    import pandas as pd
+
+    h = pd.DataFrame({"step": [0, 10, 20], "val_loss": [3.0, 2.5, 2.2]})
+    return {"GPT live": h, "GPT shipped": h.assign(val_loss=h.val_loss - 0.2), "LSTM live": h}
+
+
+_lab(
+    "generation",
+    {
+        "render_generation": {
+            "models": _s(_gpt_models),
+            "model": st.just("GPT"),
+            "prompt": st.sampled_from(["the ", "ROMEO:\\n"]),
+            "strategy": st.sampled_from(["greedy", "sample", "top-k", "top-p"]),
+            "temperature": st.floats(0.5, 1.5),
+            "length": st.integers(1, 8),
+            "seed": st.integers(0, 100),
+        },
+        "sampling_panel": {"models": _s(_gpt_models), "length": st.integers(10, 20)},
+        "seed_agreement": {
+            "temperatures": st.just((1.0,)),
+            "length": st.integers(1, 4),
+            "seeds": st.just(range(1)),
+        },
+        "dynamics_run": {
+            "train_ids": _warm(lambda: __import__("pool").ids_tensor(64)),
+            "schedule": st.sampled_from(["cosine", "constant"]),
+            "block_size": st.integers(2, 8),
+            "n_embd": st.just(8),
+            "n_layer": st.just(1),
+            "steps": st.just(1),
+            "eval_every": st.just(1),
+            "eval_tokens": st.integers(8, 16),
+        },
+        "plot_model_curves": {
+            "curves": _s(_curves),
+            "x": st.just("step"),
+            "ngram": st.none() | st.just(2.0),
+            "title": st.just("curves"),
+        },
+        "nucleus_by_previous": {
+            "sizes": st.just([1, 2, 3, 2]),
+            "previous": st.just("ab a"),
+            "min_count": st.integers(1, 2),
+        },
+        "record_nucleus": {"prompt": st.sampled_from(["the ", "ROMEO:"]), "n": st.integers(1, 5)},
     },
 )
