@@ -275,3 +275,45 @@ _lab(
         "record_nucleus": {"prompt": st.sampled_from(["the ", "ROMEO:"]), "n": st.integers(1, 5)},
     },
 )
+
+
+# ---------------------------------------------------------------------------------------------- gan (07)
+def _snapshots(seed=0):
+    import numpy as np
+
+    g = np.random.default_rng(seed)
+    return {0: g.normal(size=(40, 2)), 10: 2 * g.normal(size=(40, 2))}
+
+
+def _gan_config():
+    from course_lib.models.gan import GANConfig
+
+    return GANConfig(latent_dim=2, n_hidden=8)
+
+
+_lab(
+    "gan",
+    {
+        "train_gan": {
+            "kind": st.sampled_from(["non_saturating", "minimax", "article"]),
+            "steps": _warm(lambda: 2),
+            "batch_size": st.integers(2, 16),
+            "snapshot_every": st.integers(1, 2),
+            "n_eval": st.integers(8, 32),
+            "config": _s(_gan_config),
+        },
+        "plot_snapshot_grid": {
+            "runs": st.builds(lambda: {"a": _snapshots(0), "b": _snapshots(1)}),
+            "steps": st.none() | st.just([10]),
+        },
+        "snapshot_panel": {"runs": st.builds(lambda: {"a": _snapshots(0)})},
+        "mode_history": {"snapshots": _s(_snapshots)},
+        "discriminator_loss_table": {"d_real": st.floats(0.01, 0.99), "d_fake": st.floats(0.01, 0.99)},
+        "gumbel_softmax_study": {
+            "logits": _s(lambda: __import__("torch").tensor([1.0, 0.0, -1.0])),
+            "reward": _s(lambda: __import__("torch").tensor([1.0, 0.0, 0.5])),
+            "taus": st.just([0.5, 1.0]),
+            "n": st.integers(2, 50),
+        },
+    },
+)
