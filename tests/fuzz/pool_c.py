@@ -317,3 +317,50 @@ _lab(
         },
     },
 )
+
+
+# ---------------------------------------------------------------------------------------- attention (04)
+def _maps(text="the cat"):
+    import torch
+    from pool import char_tok, tiny_gpt
+
+    with torch.no_grad():
+        maps = tiny_gpt(block_size=16).eval().attention_maps(torch.tensor([char_tok().encode(text)]))
+    return [m[0] for m in maps]
+
+
+_lab(
+    "attention",
+    {
+        "grad_norms_by_layer": {
+            "x": _s(lambda: __import__("pool").ids_tensor(6).reshape(1, -1)),
+            "y": _s(lambda: __import__("pool").ids_tensor(7)[1:].reshape(1, -1)),
+        },
+        "loss_by_position": {
+            "ids": _s(lambda: __import__("pool").ids_tensor(40)),
+            "T": st.integers(1, 6),
+            "n_windows": st.integers(1, 4),
+        },
+        "saturation_panel": {"n_keys": st.integers(1, 12), "seed": st.integers(0, 100)},
+        "head_figure": {
+            "maps": _s(_maps),
+            "text": st.just("the cat"),
+            "layer": st.just(0),
+            "head": st.integers(0, 1),
+        },
+        "attention_viewer_panel": {
+            "model": _s(lambda: __import__("pool").tiny_gpt(block_size=16).eval()),
+            "passages": st.just({"one": "the cat sat", "two": "ROMEO: hi"}),
+            "max_chars": st.integers(2, 64),
+        },
+        "train_gpt": {
+            "train_ids": _warm(lambda: __import__("pool").ids_tensor(64)),
+            "steps": st.integers(0, 1),
+            "batch_tokens": st.integers(8, 32),
+            "context": st.integers(2, 8),
+            "warmup": st.integers(0, 1),
+            "eval_tokens": st.integers(8, 16),
+            "n_layer": st.just(1),
+        },
+    },
+)
