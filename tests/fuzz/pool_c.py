@@ -364,3 +364,114 @@ _lab(
         },
     },
 )
+
+
+# ------------------------------------------------------------------------------------------- scale (12)
+def _runs():
+    rows = []
+    for i, n in enumerate([1e4, 3e4, 1e5, 3e5]):
+        rows.append(
+            {
+                "set": "same tokens" if i < 3 else "same compute",
+                "size": f"s{i}",
+                "params": int(n * 1.2),
+                "params_non_embedding": int(n),
+                "tokens": 10**6,
+                "flops": 6 * n * 10**6,
+                "train_seconds": 10.0 + i,
+                "val_loss": 2.0 * n**-0.05 + 0.1 * i,
+            }
+        )
+    return rows
+
+
+def _fits():
+    import numpy as np
+
+    from course_lib.scaling import fit_power_law, fit_power_law_with_floor
+
+    x = np.array([1e4, 3e4, 1e5, 3e5])
+    y = 1.0 + 3.0 * x**-0.2
+    return fit_power_law(x, y), fit_power_law_with_floor(x, y, grid=20)
+
+
+def _exposure_extra():
+    exposures = [
+        {"insertions": k, "secret": "123456", "rank": 10 - k, "exposure": 1.0 + k, "exposure_skewnormal": 1.1 + k}
+        for k in (0, 1, 10)
+    ]
+    return {"plain": {"dp": False, "exposures": exposures}, "dp": {"dp": True, "epsilon": 8.0, "exposures": exposures}}
+
+
+def _exposure_frame():
+    from course_lib.labs.scale import exposure_frame
+
+    return exposure_frame(_exposure_extra())
+
+
+def _probe_frame():
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"task": t, "labels": lab, "layer": layer, "test_acc": 0.5 + 0.1 * layer, "majority": 0.5}
+            for t in ("vowel", "space")
+            for lab in ("property", "control")
+            for layer in (0, 1)
+        ]
+    )
+
+
+def _embedding_classifier():
+    return _classifier("mean")
+
+
+_lab(
+    "scale",
+    {
+        "scaling_table": {"runs": _s(_runs), "peak_flops": st.none() | st.just(1e10)},
+        "plot_scaling": {
+            "table": st.builds(lambda: __import__("course_lib.labs.scale").labs.scale.scaling_table(_runs())),
+            "fit": st.builds(lambda: _fits()[0]),
+            "fit_floor": st.builds(lambda: _fits()[1]),
+            "x": st.just("non-embedding params"),
+        },
+        "extrapolation_table": {
+            "fit": st.builds(lambda: _fits()[0]),
+            "fit_floor": st.builds(lambda: _fits()[1]),
+            "params": st.just([1e6, 1e7]),
+        },
+        "torchrun_command": {"nproc": st.just(1)},
+        "exposure_frame": {"models_extra": _s(_exposure_extra)},
+        "plot_exposure": {"frame": _s(_exposure_frame), "space": st.just(10**6), "unseen": st.just(1.4)},
+        "plot_probes": {"frame": _s(_probe_frame)},
+        "probe_study": {
+            "model": _warm(lambda: __import__("pool").tiny_gpt(block_size=8).eval()),
+            "text": st.just(__import__("pool").TEXT),
+            "n_train": st.integers(4, 8),
+            "n_test": st.integers(2, 4),
+        },
+        "head_ablation": {
+            "model": _s(lambda: __import__("pool").tiny_gpt(block_size=8).eval()),
+            "val_ids": _s(lambda: __import__("pool").ids_tensor(32)),
+            "eval_tokens": st.integers(8, 16),
+        },
+        "attribution_html": {
+            "model": st.builds(lambda k: _classifier(k)[0], st.sampled_from(["mean", "attention"])),
+            "tokenizer": st.builds(lambda: _classifier("bow")[1]),
+            "sentence": st.sampled_from(["good food", "the service was bad"]),
+            "n_steps": st.integers(1, 4),
+        },
+        "attribution_panel": {
+            "model": st.builds(lambda: _classifier("mean")[0]),
+            "tokenizer": st.builds(lambda: _classifier("bow")[1]),
+            "sentences": st.just(["good food", "bad service"]),
+        },
+        "ig_check": {
+            "model": st.builds(lambda: _classifier("mean")[0]),
+            "ids": _s(lambda: __import__("torch").tensor([[2, 3, 4]])),
+            "mask": _s(lambda: __import__("torch").ones(1, 3, dtype=__import__("torch").bool)),
+            "n_steps": st.integers(1, 4),
+        },
+    },
+)
