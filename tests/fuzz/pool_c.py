@@ -475,3 +475,130 @@ _lab(
         },
     },
 )
+
+
+# ---------------------------------------------------------------------------------------------- vae (06)
+SENTENCES = ["tom is happy .", "mary is sad .", "the cat sat on the mat .", "i am hungry ."]
+
+
+def _points(n=16, seed=0):
+    import torch
+
+    return torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+
+
+def _toy_vae():
+    import torch
+
+    from course_lib.models.vae import ToyVAE, ToyVAEConfig
+
+    torch.manual_seed(0)
+    return ToyVAE(ToyVAEConfig(n_hidden=8, latent_dim=2)).eval()
+
+
+def _toy_ae():
+    import torch
+
+    from course_lib.models.vae import ToyAutoencoder
+
+    torch.manual_seed(0)
+    return ToyAutoencoder().eval()
+
+
+def _summary():
+    import torch
+
+    from course_lib.labs.vae import summarize_toy_vae
+
+    return summarize_toy_vae(_toy_vae(), _points(), torch.rand(16), n_prior=16, k=4)
+
+
+@functools.cache
+def _sentence_tok():
+    from course_lib.data import WordTokenizer
+
+    return WordTokenizer.from_texts(SENTENCES)
+
+
+def _sentence_data():
+    from course_lib.labs.vae import encode_sentences
+
+    return encode_sentences(_sentence_tok(), SENTENCES, max_tokens=7)
+
+
+def _sentence_config():
+    from course_lib.models.vae import SentenceVAEConfig
+
+    return SentenceVAEConfig(_sentence_tok().vocab_size, n_embd=8, n_hidden=8, latent_dim=2)
+
+
+def _sentence_vae():
+    import torch
+
+    from course_lib.models.vae import SentenceVAE
+
+    torch.manual_seed(0)
+    return SentenceVAE(_sentence_config()).eval()
+
+
+_TOY = {"model": _s(_toy_vae), "x": _s(_points)}
+_SENT = {"model": _s(_sentence_vae), "tok": st.builds(_sentence_tok)}
+_TRAIN = {"x": _warm(_points), "steps": st.integers(1, 2), "batch_size": st.integers(1, 8)}
+_lab(
+    "vae",
+    {
+        "toy_vae_loss": {"model": _s(_toy_vae), "batch": st.builds(lambda: {"x": _points(), "beta": 1.0})},
+        "train_toy_vae": {**_TRAIN, "config": st.none()},
+        "train_article_objective": _TRAIN,
+        "train_article_autoencoder": _TRAIN,
+        "train_case_study": {"word_vectors": _warm(lambda: _points(6)), "steps": st.integers(1, 2)},
+        "toy_log_likelihood": {**_TOY, "k": st.integers(1, 8)},
+        "sample_quality": {"samples": _s(_points), "x_val": _s(lambda: _points(8, 1))},
+        "summarize_toy_vae": {
+            **_TOY,
+            "t": _s(lambda: __import__("torch").rand(16)),
+            "n_prior": st.integers(1, 16),
+            "k": st.integers(1, 4),
+        },  # fmt: skip
+        "plot_toy_vae": {"summary": _s(_summary), "title": st.just("a toy VAE")},
+        "summarize_article_model": {
+            "model": _s(_toy_ae),
+            "x_val": _s(_points),
+            "reading": st.sampled_from(["as printed", "sign fixed, z from the prior", "§4.2.1"]),
+        },
+        "plot_prior_grid": {"summaries": st.builds(lambda: {"β=1": _summary()}), "title": st.just("grid")},
+        "errata_markdown": {"notebook": st.just("06_vae")},
+        "beta_panel": {"summaries": st.builds(lambda: {0.5: _summary(), 1.0: _summary()})},
+        "encode_sentences": {
+            "tok": st.builds(_sentence_tok),
+            "sentences": st.just(SENTENCES),
+            "max_tokens": st.integers(7, 9),
+        },
+        "sentence_vae_loss": {"model": _s(_sentence_vae), "batch": _s(_sentence_data)},
+        "sentence_vae_metrics": {"model": _s(_sentence_vae), "data": _s(_sentence_data)},
+        "train_sentence_vae": {
+            "config": _warm(_sentence_config),
+            "train_data": _s(_sentence_data),
+            "val_data": _s(_sentence_data),
+            "steps": st.integers(1, 2),
+            "batch_size": st.integers(1, 4),
+        },
+        "encode_text": {**_SENT, "sentence": st.sampled_from(["tom is happy .", "mary is hungry"])},
+        "decode_latent": {**_SENT, "z": _s(lambda: __import__("torch").zeros(2)), "max_len": st.integers(1, 5)},
+        "interpolation_table": {
+            "models": st.builds(lambda: {"rnn": _sentence_vae()}),
+            "tok": st.builds(_sentence_tok),
+            "a": st.just("tom is happy ."),
+            "b": st.just("mary is sad ."),
+            "n_steps": st.integers(1, 3),
+        },
+        "interpolation_panel": {
+            **_SENT,
+            "a": st.just("tom is happy ."),
+            "b": st.just("i am hungry ."),
+            "n_steps": st.integers(1, 4),
+        },  # fmt: skip
+        "shuffled_pair_check": {**_SENT, "a": st.just("tom is happy ."), "b": st.just("happy is tom .")},
+        "order_sensitivity": {"model": _s(_sentence_vae), "data": _s(_sentence_data), "n": st.integers(1, 4)},
+    },
+)
