@@ -327,12 +327,8 @@ VALIDATION_ONLY: dict[str, str] = {
 
 #: Panel factories not driven by test_fuzz_panels.py yet (each needs a trained model of its own kind).
 PANELS_NOT_YET: dict[str, str] = {
-    "course_lib.labs.gan.gan_training_panel": "trains GANs when a control changes (seconds a value): needs a cached run table",
     "course_lib.labs.pretraining.fill_mask_panel": "needs a BERT backbone and a BPE tokenizer with [MASK]",
     "course_lib.labs.qa.story_panel": "needs bAbI readers and test stories",
     "course_lib.labs.recommendation.recommendation_panel": "needs recommenders, a TitleIndex and genres",
-    "course_lib.labs.scale.attribution_panel": "needs a sentiment classifier and its word tokenizer",
     "course_lib.labs.translation.translation_panel": "needs a Translator (seq2seq model and two tokenizers)",
-    "course_lib.labs.vae.beta_panel": "needs toy-VAE summaries (trained models)",
-    "course_lib.labs.vae.interpolation_panel": "needs a SentenceVAE and its word tokenizer",
 }

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 matplotlib.use("agg")
 
 import pool  # noqa: E402
+import pool_c  # noqa: E402  (the labs' tiny models and tables)
 from fuzzlib import BAD_STRINGS, close_figures, fuzz_settings  # noqa: E402
 
 FAST_S = 3.0  # generous: CI machines are shared; a learner's call is ~10x faster
@@ -90,6 +91,33 @@ def _quiz():
     return quiz_panel(quiz.QUESTIONS[0].id, {})
 
 
+def _gan_training():
+    from course_lib.labs.gan import gan_training_panel
+
+    # every (lr_d, seed) choice is cached: no control value trains a GAN (that takes seconds)
+    cache = {(lr_d, seed): pool_c._snapshots(seed) for lr_d in (1e-3, 5e-3) for seed in (0, 1)}
+    return gan_training_panel(cache, steps=10, snapshot_every=10, seeds=2, lr_d=5e-3, seed=0)
+
+
+def _attribution():
+    from course_lib.labs.scale import attribution_panel
+
+    model, tok = pool_c._classifier("mean")
+    return attribution_panel(model, tok, ["good food", "the service was bad"])
+
+
+def _beta():
+    from course_lib.labs.vae import beta_panel
+
+    return beta_panel({0.5: pool_c._summary(), 1.0: pool_c._summary(), 2.0: pool_c._summary()})
+
+
+def _interpolation():
+    from course_lib.labs.vae import interpolation_panel
+
+    return interpolation_panel(pool_c._sentence_vae(), pool_c._sentence_tok(), a="tom is happy .", b="i am hungry .")
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -112,6 +140,10 @@ PANELS = {
     "course_lib.labs.ngram.ngram_sampler_panel": _ngram,
     "course_lib.labs.review.quiz_panel": _quiz,
     "course_lib.labs.tour.speaker_panel": _speaker,
+    "course_lib.labs.gan.gan_training_panel": _gan_training,
+    "course_lib.labs.scale.attribution_panel": _attribution,
+    "course_lib.labs.vae.beta_panel": _beta,
+    "course_lib.labs.vae.interpolation_panel": _interpolation,
 }
 
 
