@@ -602,3 +602,57 @@ _lab(
         "order_sensitivity": {"model": _s(_sentence_vae), "data": _s(_sentence_data), "n": st.integers(1, 4)},
     },
 )
+
+
+# -------------------------------------------------------------------------------------- pretraining (11)
+@functools.cache
+def bpe_tok():
+    from pool import TEXT
+
+    from course_lib.pretraining import train_tokenizer
+
+    return train_tokenizer([TEXT, "the food was good and the service was slow ."], vocab_size=270)
+
+
+def tiny_bert():
+    import torch
+
+    from course_lib.models.bert import BERT, BERTConfig
+
+    torch.manual_seed(0)
+    return BERT(BERTConfig(vocab_size=bpe_tok().vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=8)).eval()
+
+
+def _label_runs():
+    import pandas as pd
+    import torch
+
+    results = pd.DataFrame(
+        [{"method": m, "labels": n, "seed": s, "test_acc": 0.6 + 0.01 * s} for m in ("scratch", "fine-tune")
+         for n in (50, 100) for s in (0, 1)]
+    )  # fmt: skip
+    g = torch.Generator().manual_seed(0)
+    correct = {(m, n): torch.rand(2, 12, generator=g) > 0.4 for m in ("scratch", "fine-tune") for n in (50, 100)}
+    return results, correct
+
+
+def _label_summary():
+    from course_lib.labs.pretraining import summarise_runs
+
+    return summarise_runs(*_label_runs(), n_boot=20)
+
+
+_MASKED = {"model": _s(tiny_bert), "tokenizer": st.builds(bpe_tok)}
+_lab(
+    "pretraining",
+    {
+        "fill_mask": {**_MASKED, "sentence": st.sampled_from(["the food was [MASK] .", "[MASK] cat sat"])},
+        "fill_mask_panel": {**_MASKED, "sentence": st.just("the food was [MASK] .")},
+        "summarise_runs": {
+            "results": st.builds(lambda: _label_runs()[0]),
+            "correct": st.builds(lambda: _label_runs()[1]),
+            "n_boot": st.integers(1, 20),
+        },
+        "plot_label_efficiency": {"summary": _s(_label_summary), "anchor": st.none() | st.just(0.7)},
+    },
+)

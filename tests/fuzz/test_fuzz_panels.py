@@ -118,6 +118,12 @@ def _interpolation():
     return interpolation_panel(pool_c._sentence_vae(), pool_c._sentence_tok(), a="tom is happy .", b="i am hungry .")
 
 
+def _fill_mask():
+    from course_lib.labs.pretraining import fill_mask_panel
+
+    return fill_mask_panel(pool_c.tiny_bert(), pool_c.bpe_tok(), sentence="the food was [MASK] .")
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -142,6 +148,7 @@ PANELS = {
     "course_lib.labs.tour.speaker_panel": _speaker,
     "course_lib.labs.gan.gan_training_panel": _gan_training,
     "course_lib.labs.scale.attribution_panel": _attribution,
+    "course_lib.labs.pretraining.fill_mask_panel": _fill_mask,
     "course_lib.labs.vae.beta_panel": _beta,
     "course_lib.labs.vae.interpolation_panel": _interpolation,
 }
