@@ -21,12 +21,13 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from matplotlib.axes import Axes
 
 from ..babi import BabiQuestion, babi_words, build_vocabulary, load_babi, vectorize
-from ..checks import check_choice, check_int, check_seed
+from ..checks import check_choice, check_instance, check_int, check_seed
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
-from ..errors import CheckpointError
+from ..errors import ArgumentError, ArgumentTypeError, CheckpointError
 from ..models.lstm_reader import LSTMReader, LSTMReaderConfig
 from ..models.memnet import MemN2N, MemN2NConfig
 from ..models.transformer_reader import TransformerReader, TransformerReaderConfig
@@ -407,6 +408,20 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
     return Panel(controls, render, title="Ask a reader: its answer and where each hop looks (★ supporting fact)")
 
 
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if ax is not None:
+        axes = [ax] if n_axes == 1 else ax
+        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in axes:
+            check_instance(a, "ax", Axes, "matplotlib Axes")
+
+
 def plot_accuracy(table: pd.DataFrame, ax=None):
     """Test accuracy of each reader on each task, one dot per seed and the median as a bar.
 
@@ -414,6 +429,7 @@ def plot_accuracy(table: pd.DataFrame, ax=None):
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_plot_table(table, "table", ("reader", "task", "accuracy"), ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     sns.barplot(data=table, x="reader", y="accuracy", hue="task", estimator=np.median, errorbar=None, alpha=0.5, ax=ax)

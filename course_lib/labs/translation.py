@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from matplotlib.axes import Axes
 
-from ..checks import check_choice, check_int, check_seed
+from ..checks import check_choice, check_instance, check_int, check_seed
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
+from ..errors import ArgumentError, ArgumentTypeError
 from ..models.gpt import GPT, GPTConfig
 from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ..nn_utils import make_adamw
@@ -310,11 +312,26 @@ def bleu_by_length(stats: dict[str, np.ndarray], lengths, bins=((1, 4), (5, 5), 
     return pd.DataFrame(rows)
 
 
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if ax is not None:
+        axes = [ax] if n_axes == 1 else ax
+        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in axes:
+            check_instance(a, "ax", Axes, "matplotlib Axes")
+
+
 def plot_bleu_by_length(table: pd.DataFrame, ax=None):
     """Line plot of :func:`bleu_by_length`: BLEU against source length, one line per system.
 
     Defined in: notebooks/08_translation.ipynb
     """
+    _check_plot_table(table, "table", ("system", "words", "sentences", "BLEU"), ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4))
     sns.pointplot(data=table, x="words", y="BLEU", hue="system", ax=ax, markers="o")

@@ -656,3 +656,43 @@ _lab(
         "plot_label_efficiency": {"summary": _s(_label_summary), "anchor": st.none() | st.just(0.7)},
     },
 )
+
+
+# ------------------------------------------------------------------ translation (08), qa (09), recommendation (10)
+def _bleu_table():
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"system": s, "words": w, "sentences": 3, "BLEU": 20.0 + i}
+            for s in ("a", "b")
+            for i, w in enumerate(["1–4", "5"])
+        ]
+    )
+
+
+def _qa_table():
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"reader": r, "task": t, "seed": s, "accuracy": 50.0 + s}
+            for r in ("LSTM", "MemN2N")
+            for t in (1, 2)
+            for s in (0, 1)
+        ]
+    )
+
+
+def _rec_table():
+    import pandas as pd
+
+    return pd.DataFrame(
+        [{"model": m, "HR@10": 0.5, "HR lo": 0.4, "HR hi": 0.6, "NDCG@10": 0.3, "NDCG lo": 0.2, "NDCG hi": 0.4}
+         for m in ("popular", "SASRec")]
+    )  # fmt: skip
+
+
+_lab("translation", {"plot_bleu_by_length": {"table": _s(_bleu_table)}})
+_lab("qa", {"plot_accuracy": {"table": _s(_qa_table)}})
+_lab("recommendation", {"plot_results": {"table": _s(_rec_table), "title": st.just("results")}})
