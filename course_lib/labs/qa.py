@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from matplotlib.axes import Axes
 
 from ..babi import BabiQuestion, babi_words, build_vocabulary, load_babi, vectorize
-from ..checks import check_choice, check_instance, check_int, check_seed
+from ..checks import check_choice, check_instance, check_int, check_seed, check_tensor, check_text
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
 from ..errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -90,6 +90,9 @@ def checkpoint_path(reader: str, task: int, seed: int) -> Path:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_choice(reader, "reader", READERS)
+    task = check_int(task, "task", min=1, max=20)
+    seed = check_seed(seed)
     return CHECKPOINT_DIR / "babi" / f"{reader}_task{task}_seed{seed}.pt"
 
 
@@ -218,6 +221,12 @@ def support_hit_rate(attention: torch.Tensor, support: torch.Tensor) -> torch.Te
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_tensor(attention, "attention", dim=3, dtype="float", finite=True)
+    check_tensor(support, "support", dtype="bool", shape=(attention.size(0), attention.size(2)))
+    if not attention.numel():
+        raise ArgumentError(
+            f"attention must hold at least one question, hop and sentence, got {tuple(attention.shape)}"
+        )
     top = attention.argmax(-1)  # (N, K)
     return support.gather(1, top).float().mean(0)  # (K,)
 
@@ -422,6 +431,16 @@ def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
             check_instance(a, "ax", Axes, "matplotlib Axes")
 
 
+def _check_tokens(tokens, name: str, n: int) -> list[str]:
+    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
+        raise ArgumentError(
+            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
+        )
+    for t in tokens:
+        check_text(t, name)
+    return list(tokens)
+
+
 def plot_accuracy(table: pd.DataFrame, ax=None):
     """Test accuracy of each reader on each task, one dot per seed and the median as a bar.
 
@@ -451,6 +470,16 @@ def plot_hop_attention(attention: torch.Tensor, story: list[str], supporting=(),
     """
     from ..plots import heatmap
 
+    check_tensor(attention, "attention", dim=2, dtype="float", finite=True)
+    story = _check_tokens(story, "story", attention.size(1))
+    if isinstance(supporting, (str, torch.Tensor)) or not isinstance(supporting, (list, tuple, set, range)):
+        raise ArgumentTypeError(f"supporting must be a list of sentence indices, got {type(supporting).__name__}")
+    for i in supporting:
+        check_int(i, "supporting", min=0, max=len(story) - 1)
+    if title is not None:
+        check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     labels = [f"{s}{' ★' if i in supporting else ''}" for i, s in enumerate(story)]
     K = attention.size(0)
     ax = heatmap(

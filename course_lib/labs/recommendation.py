@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from matplotlib.axes import Axes
 
 from .. import recsys as R
-from ..checks import check_instance, check_seed, check_text
+from ..checks import check_instance, check_int, check_seed, check_text
 from ..errors import ArgumentError, ArgumentTypeError
 from ..widgets import HTML, InputError, Panel, closest_matches
 from .exercises import Hint, exercise
@@ -136,6 +136,14 @@ class TitleIndex:
     """
 
     def __init__(self, movies: pd.DataFrame, counts: np.ndarray):
+        check_instance(movies, "movies", pd.DataFrame)
+        if "item" not in movies.columns or "title" not in movies.columns or movies.empty:
+            raise ArgumentError("movies must be a non-empty table with the columns item and title")
+        if not all(isinstance(t, str) for t in movies.title):
+            raise ArgumentTypeError("movies' titles must be strings")
+        items = [check_int(i, "movies' items", min=0) for i in movies.item]
+        if not isinstance(counts, (np.ndarray, list, tuple)) or len(counts) <= max(items):
+            raise ArgumentError(f"counts must be an array with one rating count per item 0..{max(items)}")
         self.titles = dict(zip(movies.item, movies.title))
         self.exact = {t.lower(): i for i, t in self.titles.items()}
         self.counts = counts

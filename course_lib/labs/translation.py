@@ -24,7 +24,7 @@ import seaborn as sns
 import torch
 from matplotlib.axes import Axes
 
-from ..checks import check_choice, check_instance, check_int, check_seed
+from ..checks import check_choice, check_instance, check_int, check_seed, check_tensor, check_text
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
 from ..errors import ArgumentError, ArgumentTypeError
@@ -294,7 +294,25 @@ def bleu_by_length(stats: dict[str, np.ndarray], lengths, bins=((1, 4), (5, 5), 
     """
     from ..translation import bleu_from_statistics
 
-    lengths = np.asarray(lengths)
+    if not isinstance(stats, dict) or not stats:
+        raise ArgumentTypeError(
+            f"stats must be a non-empty dict {{system: (N, 10) statistics}}, got {type(stats).__name__}"
+        )
+    if isinstance(lengths, (str, dict)) or not hasattr(lengths, "__len__"):
+        raise ArgumentTypeError(f"lengths must be a list of source lengths, got {type(lengths).__name__}")
+    lengths = np.array([check_int(n, "lengths", min=0) for n in lengths], dtype=int)
+    for name, s in stats.items():
+        check_text(name, "a system name of stats")
+        if not isinstance(s, np.ndarray) or s.shape != (len(lengths), 10) or not np.isfinite(s).all():
+            raise ArgumentError(
+                f"stats[{name!r}] must be a finite ({len(lengths)}, 10) array of bleu_statistics, one row per sentence"
+            )
+    if isinstance(bins, (str, dict)) or not isinstance(bins, (list, tuple)):
+        raise ArgumentTypeError(f"bins must be a list of (lo, hi) length ranges, got {type(bins).__name__}")
+    for b in bins:
+        if not isinstance(b, (list, tuple)) or len(b) != 2:
+            raise ArgumentError(f"bins must hold (lo, hi) pairs, got {b!r:.40}")
+        check_int(b[1], "bins", min=check_int(b[0], "bins", min=0))
     rows = []
     for name, s in stats.items():
         for lo, hi in bins:
@@ -326,6 +344,16 @@ def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
             check_instance(a, "ax", Axes, "matplotlib Axes")
 
 
+def _check_tokens(tokens, name: str, n: int) -> list[str]:
+    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
+        raise ArgumentError(
+            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
+        )
+    for t in tokens:
+        check_text(t, name)
+    return list(tokens)
+
+
 def plot_bleu_by_length(table: pd.DataFrame, ax=None):
     """Line plot of :func:`bleu_by_length`: BLEU against source length, one line per system.
 
@@ -349,6 +377,13 @@ def plot_alignment(weights: torch.Tensor, source_tokens, target_tokens, ax=None,
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_tensor(weights, "weights", dim=2, dtype="float", finite=True)
+    source_tokens = _check_tokens(source_tokens, "source_tokens", weights.size(1))
+    target_tokens = _check_tokens(target_tokens, "target_tokens", weights.size(0))
+    if title is not None:
+        check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     w_ = weights.detach().numpy()
     fig_size = (0.6 * len(source_tokens) + 2.5, 0.45 * len(target_tokens) + 1.5)
     ax = heatmap(

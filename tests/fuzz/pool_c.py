@@ -696,3 +696,65 @@ def _rec_table():
 _lab("translation", {"plot_bleu_by_length": {"table": _s(_bleu_table)}})
 _lab("qa", {"plot_accuracy": {"table": _s(_qa_table)}})
 _lab("recommendation", {"plot_results": {"table": _s(_rec_table), "title": st.just("results")}})
+
+
+def _movies():
+    import pandas as pd
+
+    return pd.DataFrame({"item": [0, 1, 2], "title": ["Toy Story (1995)", "Matrix, The (1999)", "Heat (1995)"]})
+
+
+def _stats(n=4, seed=0):
+    import numpy as np
+
+    g = np.random.default_rng(seed)
+    hyp = g.integers(5, 9, size=(n, 1)).astype(float)
+    matches = np.concatenate([hyp - k - g.integers(0, 2, size=(n, 1)) for k in range(4)], axis=1).clip(0)
+    totals = np.concatenate([hyp - k for k in range(4)], axis=1)
+    return np.concatenate([matches, totals, hyp, hyp + 1], axis=1)
+
+
+_lab(
+    "qa",
+    {
+        "QARecipe": {"reader": st.sampled_from(["lstm", "memnet1", "memnet3", "transformer"])},
+        "checkpoint_path": {"reader": st.just("memnet3"), "task": st.integers(1, 2), "seed": st.integers(0, 2)},
+        "support_hit_rate": {
+            "attention": _s(lambda: __import__("torch").softmax(__import__("torch").randn(4, 2, 3), -1)),
+            "support": _s(lambda: __import__("torch").tensor([[True, False, False]] * 4)),
+        },
+        "plot_hop_attention": {
+            "attention": _s(lambda: __import__("torch").softmax(__import__("torch").randn(2, 3), -1)),
+            "story": st.just(["mary went home .", "john is in the garden .", "mary took the milk ."]),
+            "supporting": st.just((0, 2)),
+            "title": st.none() | st.just("hops"),
+        },
+    },
+)
+_lab(
+    "recommendation",
+    {
+        "TitleIndex": {"movies": _s(_movies), "counts": _s(lambda: __import__("numpy").array([10, 5, 3]))},
+        "Recommender": {
+            "name": st.just("popular"),
+            "score": st.just(lambda history: __import__("torch").zeros(3)),
+            "reason": st.just(lambda history, item: "popular"),
+        },
+    },
+)
+_lab(
+    "translation",
+    {
+        "TranslationRecipe": {"kind": st.sampled_from(["gru", "gru_attention", "gpt"])},
+        "bleu_by_length": {
+            "stats": st.builds(lambda: {"a": _stats(4, 0), "b": _stats(4, 1)}),
+            "lengths": st.just([3, 5, 6, 9]),
+        },
+        "plot_alignment": {
+            "weights": _s(lambda: __import__("torch").softmax(__import__("torch").randn(2, 3), -1)),
+            "source_tokens": st.just(["je", "suis", "."]),
+            "target_tokens": st.just(["i", "am"]),
+            "title": st.none() | st.just("alignment"),
+        },
+    },
+)
