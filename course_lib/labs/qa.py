@@ -133,6 +133,8 @@ def build_reader(recipe: QARecipe, vocab_size: int) -> torch.nn.Module:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(recipe, "recipe", QARecipe)
+    vocab_size = check_int(vocab_size, "vocab_size", min=1, max=1_000_000)
     r = recipe
     if r.reader == "lstm":
         return LSTMReader(LSTMReaderConfig(vocab_size, r.n_embd, r.n_hidden, r.dropout))
@@ -144,6 +146,31 @@ def build_reader(recipe: QARecipe, vocab_size: int) -> torch.nn.Module:
     return MemN2N(
         MemN2NConfig(vocab_size, r.n_embd, hops, MEMORY_SIZE, SENTENCE_LEN, r.position_encoding, r.temporal_encoding)
     )
+
+
+BATCH_KEYS = ("story", "question", "mask", "tokens", "lengths", "answer")
+READER_TYPES = (LSTMReader, MemN2N, TransformerReader)
+
+
+def _check_batch(model, batch, name: str = "batch") -> dict:
+    """``model`` must be a reader of :func:`build_reader` and ``batch`` a split (or batch) of :func:`qa_data`."""
+    check_instance(model, "model", READER_TYPES, "bAbI reader (build_reader)")
+    if not isinstance(batch, dict) or any(k not in batch for k in BATCH_KEYS):
+        raise ArgumentError(f"{name} must be a dict from qa_data / vectorize with the keys {list(BATCH_KEYS)}")
+    n = len(batch["answer"]) if isinstance(batch["answer"], torch.Tensor) else None
+    vocab = model.config.vocab_size
+    for key in BATCH_KEYS:
+        value = batch[key]
+        check_tensor(value, f"{name}[{key!r}]", dtype="bool" if key == "mask" else "integer")
+        if value.dim() == 0 or len(value) != n or not n:
+            raise ArgumentError(f"{name}'s tensors must all have the same number of questions (at least one)")
+        if (
+            key != "mask"
+            and value.numel()
+            and (int(value.min()) < 0 or (key != "lengths" and int(value.max()) >= vocab))
+        ):
+            raise ArgumentError(f"{name}[{key!r}] must hold token ids in 0..{vocab - 1}")
+    return batch
 
 
 def _rows(t: dict, idx: torch.Tensor) -> dict:
@@ -169,6 +196,7 @@ def reader_forward(model: torch.nn.Module, batch: dict):
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_batch(model, batch)
     if isinstance(model, LSTMReader):
         return model(batch["tokens"], batch["lengths"]), None
     if isinstance(model, MemN2N):
@@ -197,6 +225,8 @@ def predict(model, t: dict, batch_size: int = 500) -> dict:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_batch(model, t, "t")
+    batch_size = check_int(batch_size, "batch_size", min=1)
     answers, attention = [], []
     n = len(t["answer"])
     with eval_mode(model):

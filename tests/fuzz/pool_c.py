@@ -758,3 +758,51 @@ _lab(
         },
     },
 )
+
+
+@functools.cache
+def _babi_questions():
+    from course_lib.babi import load_babi
+
+    return tuple(load_babi(1, "test")[:6])
+
+
+@functools.cache
+def babi_tok():
+    from course_lib.babi import build_vocabulary
+
+    return build_vocabulary(list(_babi_questions()))
+
+
+def babi_batch():
+    from course_lib.babi import vectorize
+    from course_lib.labs.qa import MEMORY_SIZE, SENTENCE_LEN
+
+    return vectorize(list(_babi_questions()), babi_tok(), MEMORY_SIZE, SENTENCE_LEN)
+
+
+def tiny_reader(kind="memnet1"):
+    import torch
+
+    from course_lib.labs.qa import QARecipe, build_reader
+
+    torch.manual_seed(0)
+    return build_reader(QARecipe(kind, n_embd=8, n_hidden=8, n_layer=1), babi_tok().vocab_size).eval()
+
+
+_READER = st.builds(tiny_reader, st.sampled_from(["lstm", "memnet1", "memnet3", "transformer"]))
+_lab(
+    "qa",
+    {
+        "build_reader": {
+            "recipe": st.builds(
+                lambda k: __import__("course_lib.labs.qa").labs.qa.QARecipe(k, n_embd=8, n_hidden=8),
+                st.sampled_from(["lstm", "memnet3"]),
+            ),
+            "vocab_size": st.integers(8, 30),
+        },  # fmt: skip
+        "reader_forward": {"model": _READER, "batch": _s(babi_batch)},
+        "qa_loss": {"model": _READER, "batch": _s(babi_batch)},
+        "predict": {"model": _READER, "t": _s(babi_batch), "batch_size": st.integers(1, 8)},
+    },
+)
