@@ -24,7 +24,16 @@ import torch.nn.functional as F
 from matplotlib.axes import Axes
 
 from ..babi import BabiQuestion, babi_words, build_vocabulary, load_babi, vectorize
-from ..checks import check_choice, check_instance, check_int, check_seed, check_tensor, check_text
+from ..checks import (
+    check_choice,
+    check_flag,
+    check_instance,
+    check_int,
+    check_path,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
 from ..errors import ArgumentError, ArgumentTypeError, CheckpointError
@@ -281,9 +290,15 @@ def train_reader(recipe: QARecipe, data: dict, seed: int = 0, epochs: int | None
     Defined in: notebooks/09_question_answering.ipynb
     """
     seed = check_seed(seed)
-    epochs = recipe.epochs if epochs is None else check_int(epochs, "epochs", min=1)
+    check_instance(recipe, "recipe", QARecipe)
+    epochs = recipe.epochs if epochs is None else check_int(epochs, "epochs", min=1, max=1000)
+    check_flag(progress, "progress")
+    if not isinstance(data, dict) or any(k not in data for k in ("train", "val", "vocab_size")):
+        raise ArgumentError("data must be qa_data's dict with 'train', 'val' and 'vocab_size'")
     generator = set_seed(seed)
     model = build_reader(recipe, data["vocab_size"])
+    _check_batch(model, data["train"], "data['train']")
+    _check_batch(model, data["val"], "data['val']")
     train_t = data["train"]
     per_epoch = len(_bucketed_batches(train_t["lengths"], recipe.batch_size, torch.Generator()))
     batches: list[torch.Tensor] = []
@@ -325,6 +340,12 @@ def save_reader(path, model, recipe: QARecipe, tok: WordTokenizer, history: pd.D
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_path(path, "path", must_exist=False)
+    check_instance(model, "model", READER_TYPES, "bAbI reader (build_reader)")
+    check_instance(recipe, "recipe", QARecipe)
+    _check_reader(model, tok)
+    check_instance(history, "history", pd.DataFrame)
+    check_instance(info, "info", dict)
     hist = {
         c: [None if v != v else float(v) for v in history[c]]
         for c in ("step", "loss", "acc", "val_acc")
@@ -354,6 +375,16 @@ def load_reader(reader: str, task: int, seed: int):
 # ----------------------------------------------------------------------------- the widget
 
 
+def _check_reader(model, tok, name: str = "model") -> None:
+    check_instance(model, name, READER_TYPES, "bAbI reader (build_reader)")
+    check_instance(tok, "tok", WordTokenizer)
+    if model.config.vocab_size != tok.vocab_size:
+        raise ArgumentError(
+            f"{name} was built for {model.config.vocab_size} words but tok has {tok.vocab_size}: "
+            "pass the vocabulary the reader was trained with"
+        )
+
+
 def answer_question(model, tok: WordTokenizer, story: list[str], question: str) -> dict:
     """Run a reader on a story (a list of sentences) and a question a learner typed.
 
@@ -363,6 +394,13 @@ def answer_question(model, tok: WordTokenizer, story: list[str], question: str) 
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_reader(model, tok)
+    if isinstance(story, str) or not isinstance(story, (list, tuple)):
+        raise ArgumentTypeError(f"story must be a list of sentences, got {type(story).__name__}")
+    for s in story:
+        check_text(s, "story")
+    if question is not None and not isinstance(question, str):
+        raise InputError(f"The question must be text, got {type(question).__name__}.")
     question = require_text(question, "a question, e.g. 'Where is Mary?'")
     story = [s.strip() for s in story if s.strip()]
     if not story:
@@ -404,6 +442,19 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(f"models must be a non-empty dict {{name: reader}}, got {type(models).__name__}")
+    for name, model in models.items():
+        check_text(name, "a reader name")
+        _check_reader(model, tok, f"models[{name!r}]")
+    if not isinstance(tests, dict) or not tests:
+        raise ArgumentTypeError(
+            f"tests must be a non-empty dict {{task: [BabiQuestion, ...]}}, got {type(tests).__name__}"
+        )
+    for task, qs in tests.items():
+        check_int(task, "a task of tests", min=1, max=20)
+        if not isinstance(qs, (list, tuple)) or not qs or not all(isinstance(q, BabiQuestion) for q in qs):
+            raise ArgumentError(f"tests[{task}] must be a non-empty list of BabiQuestion (load_babi's)")
     names = list(models)
 
     def render(reader: str, task: int, example: int, question: str, own_story: str):
@@ -439,7 +490,7 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
 
     controls = {
         "reader": w.Dropdown(options=names, value=names[0], description="reader"),
-        "task": w.Dropdown(options=sorted(tests), value=2, description="task"),
+        "task": w.Dropdown(options=sorted(tests), value=2 if 2 in tests else min(tests), description="task"),
         "example": w.IntSlider(value=0, min=0, max=min(len(v) for v in tests.values()) - 1, description="test story"),
         "question": w.Text(value="", description="question", placeholder="blank: the dataset's question"),
         "own_story": w.Textarea(value="", description="own story", placeholder="optional: one sentence per line"),

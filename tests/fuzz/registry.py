@@ -120,12 +120,8 @@ NOT_YET: dict[str, str] = {
     "course_lib.embeddings.train_skipgram": "no valid call in pool.py yet (needs corpus)",
     "course_lib.generate.strategy_kwargs": "no valid call in pool.py yet (needs strategy)",
     "course_lib.labs.pretraining.run_label_efficiency": "no valid call in pool.py yet (needs backbone, splits)",
-    "course_lib.labs.qa.answer_question": "no valid call in pool.py yet (needs story, question)",
     "course_lib.labs.qa.load_reader": "no valid call in pool.py yet (needs reader, task)",
     "course_lib.labs.qa.qa_data": "no valid call in pool.py yet (needs task)",
-    "course_lib.labs.qa.save_reader": "no valid call in pool.py yet (needs path, recipe, info)",
-    "course_lib.labs.qa.story_panel": "no valid call in pool.py yet (needs tests)",
-    "course_lib.labs.qa.train_reader": "no valid call in pool.py yet (needs recipe, data)",
     "course_lib.labs.recommendation.make_recommenders": "no valid call in pool.py yet (needs split, knn, item_vectors, sasrec, titles)",
     "course_lib.labs.recommendation.recommend": "no valid call in pool.py yet (needs recommender, titles, genres)",
     "course_lib.labs.recommendation.recommendation_panel": "no valid call in pool.py yet (needs recommenders, index, genres)",
@@ -307,7 +303,6 @@ VALIDATION_ONLY: dict[str, str] = {
 
 #: Panel factories not driven by test_fuzz_panels.py yet (each needs a trained model of its own kind).
 PANELS_NOT_YET: dict[str, str] = {
-    "course_lib.labs.qa.story_panel": "needs bAbI readers and test stories",
     "course_lib.labs.recommendation.recommendation_panel": "needs recommenders, a TitleIndex and genres",
     "course_lib.labs.translation.translation_panel": "needs a Translator (seq2seq model and two tokenizers)",
 }

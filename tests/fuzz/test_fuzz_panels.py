@@ -124,6 +124,12 @@ def _fill_mask():
     return fill_mask_panel(pool_c.tiny_bert(), pool_c.bpe_tok(), sentence="the food was [MASK] .")
 
 
+def _story():
+    from course_lib.labs.qa import story_panel
+
+    return story_panel({"MemN2N": pool_c.tiny_reader("memnet3")}, pool_c.babi_tok(), pool_c.babi_tests())
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -149,6 +155,7 @@ PANELS = {
     "course_lib.labs.gan.gan_training_panel": _gan_training,
     "course_lib.labs.scale.attribution_panel": _attribution,
     "course_lib.labs.pretraining.fill_mask_panel": _fill_mask,
+    "course_lib.labs.qa.story_panel": _story,
     "course_lib.labs.vae.beta_panel": _beta,
     "course_lib.labs.vae.interpolation_panel": _interpolation,
 }
