@@ -122,6 +122,7 @@ def qa_data(task: int, tok: WordTokenizer) -> dict[str, dict]:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(tok, "tok", WordTokenizer)
     train_q = load_babi(task, "train")
     n_val = len(train_q) // 10
     parts = {"train": train_q[:-n_val], "val": train_q[-n_val:], "test": load_babi(task, "test")}

@@ -851,3 +851,11 @@ _lab(
         },
     },
 )
+
+
+_lab(
+    "qa",
+    {
+        "load_reader": {"reader": st.sampled_from(["lstm", "memnet1"]), "task": st.integers(1, 2), "seed": st.just(0)},
+    },
+)
