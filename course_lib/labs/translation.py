@@ -24,7 +24,16 @@ import seaborn as sns
 import torch
 from matplotlib.axes import Axes
 
-from ..checks import check_choice, check_instance, check_int, check_seed, check_tensor, check_text
+from ..checks import (
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_path,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
 from ..errors import ArgumentError, ArgumentTypeError
@@ -105,11 +114,33 @@ def translation_data(seed: int = 0) -> dict[str, list[Pair]]:
     return split_pairs(load_pairs(), val_frac=0.1, test_frac=0.1, seed=seed)
 
 
+def _check_tokenizers(recipe, tokenizers) -> tuple:
+    n = 1 if recipe.kind == "gpt" else 2
+    if not isinstance(tokenizers, tuple) or len(tokenizers) != n:
+        want = "(joint,)" if n == 1 else "(french, english)"
+        raise ArgumentError(
+            f"tokenizers must be the tuple {want} of make_tokenizers for a {recipe.kind}, got {tokenizers!r:.60}"
+        )
+    for tok in tokenizers:
+        check_instance(tok, "tokenizers", WordTokenizer)
+    return tokenizers
+
+
+def _check_pairs(pairs, name: str) -> list:
+    if isinstance(pairs, str) or not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ArgumentTypeError(f"{name} must be a non-empty list of translation Pairs, got {type(pairs).__name__}")
+    for p in pairs:
+        check_instance(p, name, Pair, "translation Pair")
+    return list(pairs)
+
+
 def build_model(recipe: TranslationRecipe, tokenizers: tuple) -> torch.nn.Module:
     """A fresh model of ``recipe.kind`` sized for the tokenizers ``(src, tgt)`` or ``(joint,)``.
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(recipe, "recipe", TranslationRecipe)
+    _check_tokenizers(recipe, tokenizers)
     r = recipe
     if r.kind == "gpt":
         (tok,) = tokenizers
@@ -143,6 +174,8 @@ def make_tokenizers(recipe: TranslationRecipe, train_pairs) -> tuple:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(recipe, "recipe", TranslationRecipe)
+    _check_pairs(train_pairs, "train_pairs")
     if recipe.kind == "gpt":
         return (build_joint_tokenizer(train_pairs, recipe.min_freq),)
     return build_tokenizers(train_pairs, recipe.min_freq)
@@ -250,7 +283,7 @@ def load_translator(kind: str, path: str | Path | None = None):
     Defined in: notebooks/08_translation.ipynb
     """
     check_choice(kind, "kind", KINDS)
-    path = CHECKPOINTS[kind] if path is None else path
+    path = CHECKPOINTS[kind] if path is None else check_path(path, "path")
     extra = load_checkpoint(path)["extra"]
     recipe = TranslationRecipe(**extra["recipe"])
     tokenizers = tuple(WordTokenizer.from_dict(d) for d in extra["tokenizers"])
@@ -269,6 +302,10 @@ def evaluate(translator: Translator, pairs, beam_size: int = 1, length_penalty: 
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(translator, "translator", Translator)
+    pairs = _check_pairs(pairs, "pairs")
+    beam_size = check_int(beam_size, "beam_size", min=1, max=32)
+    length_penalty = check_float(length_penalty, "length_penalty", min=0.0, max=10.0)
     hyps = [t[0].text for t in translator.translate([p.french for p in pairs], beam_size, length_penalty)]
     refs = [p.english for p in pairs]
     bleu, bleu_sig = corpus_bleu(hyps, refs)
@@ -420,6 +457,14 @@ def translation_panel(translators: dict[str, Translator], example: str = "Je sui
 
     from ..plots import figure_to_png
 
+    if not isinstance(translators, dict) or not translators:
+        raise ArgumentTypeError(
+            f"translators must be a non-empty dict {{name: Translator}}, got {type(translators).__name__}"
+        )
+    for name, tr in translators.items():
+        check_text(name, "a translator name")
+        check_instance(tr, f"translators[{name!r}]", Translator)
+    check_text(example, "example")
     names = list(translators)
 
     def render(sentence: str, model: str, beam: int):

@@ -859,3 +859,50 @@ _lab(
         "load_reader": {"reader": st.sampled_from(["lstm", "memnet1"]), "task": st.integers(1, 2), "seed": st.just(0)},
     },
 )
+
+
+def _pairs():
+    from course_lib.translation import Pair
+
+    return [Pair("je suis fatigué .", "i am tired ."), Pair("il est grand .", "he is tall ."),
+            Pair("je suis grand .", "i am tall .")]  # fmt: skip
+
+
+def _recipe(kind="gru_attention"):
+    from course_lib.labs.translation import TranslationRecipe
+
+    return TranslationRecipe(kind, n_embd=8, n_hidden=8, n_layer=1, n_head=2, min_freq=1)
+
+
+@functools.cache
+def shipped_translator(kind="gru_attention"):
+    from course_lib.labs.translation import load_translator
+    from course_lib.translation import Translator
+
+    model, toks, *_ = load_translator(kind)
+    return Translator(model, *toks)
+
+
+_lab(
+    "translation",
+    {
+        "build_model": {
+            "recipe": _s(_recipe),
+            "tokenizers": st.builds(
+                lambda: __import__("course_lib.labs.translation").labs.translation.make_tokenizers(_recipe(), _pairs())
+            ),
+        },  # fmt: skip
+        "make_tokenizers": {"recipe": st.builds(_recipe, st.sampled_from(["gru", "gpt"])), "train_pairs": _s(_pairs)},
+        "load_translator": {"kind": st.sampled_from(["gru", "gru_attention", "gpt"]), "path": st.none()},
+        "evaluate": {
+            "translator": st.builds(shipped_translator),
+            "pairs": _s(_pairs),
+            "beam_size": st.integers(1, 2),
+            "length_penalty": st.floats(0.0, 1.0),
+        },
+        "translation_panel": {
+            "translators": st.builds(lambda: {"GRU + attention": shipped_translator()}),
+            "example": st.just("je suis fatigué ."),
+        },
+    },
+)

@@ -128,13 +128,8 @@ NOT_YET: dict[str, str] = {
     "course_lib.labs.recommendation.sampled_hr": "no valid call in pool.py yet (needs scores_fn, split)",
     "course_lib.labs.scale.ddp_throughput": "a valid call starts torchrun and trains the L4·d128 GPT for 40 steps (tens of seconds): no call fits the 5 s limit",
     "course_lib.labs.scale.ddp_equivalence": "a valid call starts torchrun with 2 processes (about 10 s before the first step): no call fits the 5 s limit; its size, batch_size, seed and timeout are checked first",
-    "course_lib.labs.translation.build_model": "no valid call in pool.py yet (needs recipe, tokenizers)",
-    "course_lib.labs.translation.evaluate": "no valid call in pool.py yet (needs translator, pairs)",
-    "course_lib.labs.translation.load_translator": "no valid call in pool.py yet (needs kind)",
-    "course_lib.labs.translation.make_tokenizers": "no valid call in pool.py yet (needs recipe, train_pairs)",
     "course_lib.labs.translation.save_translator": "no valid call in pool.py yet (needs path, tokenizers, recipe, info)",
     "course_lib.labs.translation.train_translator": "no valid call in pool.py yet (needs recipe, data)",
-    "course_lib.labs.translation.translation_panel": "no valid call in pool.py yet (needs translators)",
     "course_lib.lora.LoRALinear": "no valid call in pool.py yet (needs base)",
     "course_lib.losses.article_case_study_loss": "no valid call in pool.py yet (needs word_vectors, encoder, decoder)",
     "course_lib.losses.article_decoder_loss": "no valid call in pool.py yet (needs x_prime)",
@@ -303,5 +298,4 @@ VALIDATION_ONLY: dict[str, str] = {
 #: Panel factories not driven by test_fuzz_panels.py yet (each needs a trained model of its own kind).
 PANELS_NOT_YET: dict[str, str] = {
     "course_lib.labs.recommendation.recommendation_panel": "needs recommenders, a TitleIndex and genres",
-    "course_lib.labs.translation.translation_panel": "needs a Translator (seq2seq model and two tokenizers)",
 }

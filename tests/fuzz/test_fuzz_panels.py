@@ -130,6 +130,13 @@ def _story():
     return story_panel({"MemN2N": pool_c.tiny_reader("memnet3")}, pool_c.babi_tok(), pool_c.babi_tests())
 
 
+def _translation():
+    from course_lib.labs.translation import translation_panel
+
+    # the shipped GRU + attention translator (2 MB, read from data/checkpoints): no tiny one translates a sentence
+    return translation_panel({"GRU + attention": pool_c.shipped_translator()}, example="je suis fatigué .")
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -156,6 +163,7 @@ PANELS = {
     "course_lib.labs.scale.attribution_panel": _attribution,
     "course_lib.labs.pretraining.fill_mask_panel": _fill_mask,
     "course_lib.labs.qa.story_panel": _story,
+    "course_lib.labs.translation.translation_panel": _translation,
     "course_lib.labs.vae.beta_panel": _beta,
     "course_lib.labs.vae.interpolation_panel": _interpolation,
 }
