@@ -247,11 +247,27 @@ def recommend(recommender: Recommender, history: Sequence[int], titles: dict[int
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    h = list(history)
-    s = recommender.score(h).clone().float()
+    check_instance(recommender, "recommender", Recommender)
+    for name, table in (("titles", titles), ("genres", genres)):
+        if not isinstance(table, dict) or not table:
+            raise ArgumentTypeError(f"{name} must be a non-empty dict {{item: text}}, got {type(table).__name__}")
+    if isinstance(history, (str, dict)) or not isinstance(history, (list, tuple, range, np.ndarray)):
+        raise ArgumentTypeError(f"history must be a list of item ids, got {type(history).__name__}")
+    h = [check_int(i, "history", min=1) for i in history]
+    unknown = [i for i in h if i not in titles]
+    if unknown:
+        raise ArgumentError(f"history holds items that titles does not know: {unknown[:5]}")
+    k = check_int(k, "k", min=1, max=10_000)
+    s = recommender.score(h)
+    if not isinstance(s, torch.Tensor) or s.dim() != 1 or len(s) <= max(h, default=0):
+        raise ArgumentError("recommender.score(history) must return a 1-D tensor with one score per item")
+    s = s.clone().float()
     s[0] = -float("inf")
     s[h] = -float("inf")
-    top = torch.argsort(s, descending=True, stable=True)[:k].tolist()
+    top = [i for i in torch.argsort(s, descending=True, stable=True)[:k].tolist() if s[i] > -float("inf")]
+    lacking = [i for i in top if i not in titles or i not in genres]
+    if lacking:
+        raise ArgumentError(f"titles and genres must name every item the recommender scores; they lack {lacking[:5]}")
     return pd.DataFrame(
         {
             "rank": range(1, len(top) + 1),
@@ -270,6 +286,20 @@ def recommendation_panel(recommenders: dict[str, Recommender], index: TitleIndex
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    if not isinstance(recommenders, dict) or not recommenders:
+        raise ArgumentTypeError(
+            f"recommenders must be a non-empty dict {{name: Recommender}}, got {type(recommenders).__name__}"
+        )
+    for name, r in recommenders.items():
+        check_text(name, "a recommender name")
+        check_instance(r, f"recommenders[{name!r}]", Recommender)
+    check_instance(index, "index", TitleIndex)
+    if not isinstance(genres, dict):
+        raise ArgumentTypeError(f"genres must be a dict {{item: genres}}, got {type(genres).__name__}")
+    if isinstance(picks, str) or not isinstance(picks, (list, tuple)):
+        raise ArgumentTypeError(f"picks must be a list of titles, got {type(picks).__name__}")
+    for p in picks:
+        check_text(p, "picks")
     options = index.options()
     boxes = {}
     for n in range(4):

@@ -906,3 +906,56 @@ _lab(
         },
     },
 )
+
+
+_TITLES = {1: "Toy Story (1995)", 2: "Finding Nemo (2003)", 3: "Matrix, The (1999)", 4: "Heat (1995)",
+           5: "Up (2009)"}  # fmt: skip
+_GENRES = {1: "Animation|Children", 2: "Animation", 3: "Action|Sci-Fi", 4: "Crime", 5: "Animation|Drama"}
+
+
+def title_index():
+    import numpy as np
+    import pandas as pd
+
+    from course_lib.labs.recommendation import TitleIndex
+
+    movies = pd.DataFrame({"item": list(_TITLES), "title": list(_TITLES.values())})
+    return TitleIndex(movies, np.array([0, 50, 40, 30, 20, 10]))
+
+
+def recommenders():
+    import torch
+
+    from course_lib.labs.recommendation import Recommender
+
+    def popular(history):
+        return torch.tensor([0.0, 5.0, 4.0, 3.0, 2.0, 1.0])
+
+    def recent(history):
+        s = torch.zeros(6)
+        s[1:] = torch.arange(5, 0, -1).float() * (1 + len(history))
+        return s
+
+    return {
+        "popular": Recommender("popular", popular, lambda h, i: "many ratings"),
+        "recent": Recommender("recent", recent, lambda h, i: f"after {len(h)} movies"),
+    }
+
+
+_lab(
+    "recommendation",
+    {
+        "recommend": {
+            "recommender": st.builds(lambda n: recommenders()[n], st.sampled_from(["popular", "recent"])),
+            "history": st.sampled_from([[1], [2, 3]]),
+            "titles": st.just(_TITLES),
+            "genres": st.just(_GENRES),
+            "k": st.integers(1, 5),
+        },
+        "recommendation_panel": {
+            "recommenders": _s(recommenders),
+            "index": _s(title_index),
+            "genres": st.just(_GENRES),
+        },
+    },
+)

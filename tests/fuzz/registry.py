@@ -122,8 +122,6 @@ NOT_YET: dict[str, str] = {
     "course_lib.labs.pretraining.run_label_efficiency": "no valid call in pool.py yet (needs backbone, splits)",
     "course_lib.labs.qa.qa_data": "a valid call reads and vectorises all 11,000 questions of a bAbI task (over 5 s on a shared machine): no call fits the limit; tok is checked first",
     "course_lib.labs.recommendation.make_recommenders": "no valid call in pool.py yet (needs split, knn, item_vectors, sasrec, titles)",
-    "course_lib.labs.recommendation.recommend": "no valid call in pool.py yet (needs recommender, titles, genres)",
-    "course_lib.labs.recommendation.recommendation_panel": "no valid call in pool.py yet (needs recommenders, index, genres)",
     "course_lib.labs.recommendation.results_table": "no valid call in pool.py yet (needs per_user)",
     "course_lib.labs.recommendation.sampled_hr": "no valid call in pool.py yet (needs scores_fn, split)",
     "course_lib.labs.scale.ddp_throughput": "a valid call starts torchrun and trains the L4·d128 GPT for 40 steps (tens of seconds): no call fits the 5 s limit",
@@ -296,6 +294,4 @@ VALIDATION_ONLY: dict[str, str] = {
 }
 
 #: Panel factories not driven by test_fuzz_panels.py yet (each needs a trained model of its own kind).
-PANELS_NOT_YET: dict[str, str] = {
-    "course_lib.labs.recommendation.recommendation_panel": "needs recommenders, a TitleIndex and genres",
-}
+PANELS_NOT_YET: dict[str, str] = {}

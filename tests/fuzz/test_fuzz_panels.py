@@ -137,6 +137,12 @@ def _translation():
     return translation_panel({"GRU + attention": pool_c.shipped_translator()}, example="je suis fatigué .")
 
 
+def _recommendation():
+    from course_lib.labs.recommendation import recommendation_panel
+
+    return recommendation_panel(pool_c.recommenders(), pool_c.title_index(), dict(pool_c._GENRES))
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -163,6 +169,7 @@ PANELS = {
     "course_lib.labs.scale.attribution_panel": _attribution,
     "course_lib.labs.pretraining.fill_mask_panel": _fill_mask,
     "course_lib.labs.qa.story_panel": _story,
+    "course_lib.labs.recommendation.recommendation_panel": _recommendation,
     "course_lib.labs.translation.translation_panel": _translation,
     "course_lib.labs.vae.beta_panel": _beta,
     "course_lib.labs.vae.interpolation_panel": _interpolation,
