@@ -127,7 +127,7 @@ def sampling_panel(models: dict, tokenizer, prompt: str = "ROMEO:\\n", length: i
         raise ArgumentError('sampling_panel needs at least one model, e.g. {"GPT": gpt}')
     _check_models(models, tokenizer)
     check_text(prompt, "prompt")
-    length = check_int(length, "length", min=10, max=1000)
+    length = check_int(length, "length", min=1, max=1000)  # the slider shows at least 10
     style = {"description_width": "initial"}
     controls = {
         "model": w.Dropdown(options=list(models), description="model"),

@@ -210,6 +210,19 @@ def warm_optimizer() -> None:
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
 
 
+@functools.cache
+def warm_plots() -> None:
+    """Draw one heatmap: the first figure of a process imports and caches seaborn's and matplotlib's machinery
+    (seconds on a busy machine, once), which must not count against the first fuzzed call that draws."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from course_lib.plots import heatmap
+
+    heatmap(np.eye(2), xticklabels=["a", "b"], yticklabels=["a", "b"])
+    plt.close("all")
+
+
 def _warm(value_fn):
     """A strategy like :func:`_s`, with the optimizer machinery imported before the timed call."""
 
@@ -349,7 +362,7 @@ _lab(
             "head": st.integers(0, 1),
         },
         "attention_viewer_panel": {
-            "model": _s(lambda: __import__("pool").tiny_gpt(block_size=16).eval()),
+            "model": _s(lambda: (warm_plots(), __import__("pool").tiny_gpt(block_size=16).eval())[1]),
             "passages": st.just({"one": "the cat sat", "two": "ROMEO: hi"}),
             "max_chars": st.integers(2, 64),
         },
