@@ -466,3 +466,18 @@ def test_head_figure_and_the_viewer_waits_for_enter():
     box = viewer.controls["text"]
     assert box.continuous_update is False and box.placeholder and box.layout.width
     matplotlib.pyplot.close("all")
+
+
+def test_attention_viewer_reads_at_most_the_models_context_and_checks_passages():
+    """Passages longer than the model's block_size are cut to it (not a crash in attention_maps); a passage
+    with characters outside the vocabulary is refused when the panel is built."""
+    from course_lib.errors import ArgumentError
+
+    tok = CharTokenizer.from_text("the cat sat on the mat. ROMEO:")
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=8)).eval()
+    panel = LA.attention_viewer_panel(model, tok, {"long": "the cat sat on the mat. " * 3})
+    assert panel.error is None
+    assert panel.result is not None
+    with pytest.raises(ArgumentError, match="vocabulary"):
+        LA.attention_viewer_panel(model, tok, {"bad": "the dog"})

@@ -285,3 +285,23 @@ def test_recsys_arguments_are_checked_with_course_errors():
         R.leave_one_out(toy_ratings(), n_items=5)
     with pytest.raises(ArgumentError, match="ranks must be"):
         R.hit_ndcg([0, -1])
+
+
+def test_recommend_lists_only_scorable_unseen_items_and_checks_its_arguments():
+    """A top-k longer than the unseen items stops at them (never the padding item 0 nor a watched movie);
+    a history with unknown items or a score of the wrong shape is refused with a course error."""
+    from course_lib.errors import ArgumentTypeError
+    from course_lib.labs import recommendation as L
+
+    titles = {1: "A (2000)", 2: "B (2001)", 3: "C (2002)"}
+    genres = {1: "Drama", 2: "Comedy", 3: "Drama|Comedy"}
+    rec = L.Recommender("flat", lambda h: torch.tensor([0.0, 3.0, 2.0, 1.0]), lambda h, i: "flat")
+    table = L.recommend(rec, [2], titles, genres, k=10)
+    assert table.movie.tolist() == ["A (2000)", "C (2002)"]
+    with pytest.raises(ArgumentError, match="history"):
+        L.recommend(rec, [7], titles, genres)
+    with pytest.raises(ArgumentTypeError, match="history"):
+        L.recommend(rec, "A (2000)", titles, genres)
+    short = L.Recommender("short", lambda h: torch.zeros(2), lambda h, i: "")
+    with pytest.raises(ArgumentError, match="one score per item"):
+        L.recommend(short, [3], titles, genres)

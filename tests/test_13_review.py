@@ -499,3 +499,15 @@ def test_notebook_has_the_errata_heading_and_quotes_every_faq_question():
         assert f'show_quote("{section}")' in text
         assert f'quiz.questions("{section}")' in text
     assert "show_source(lab.recorded)" in text and "lab.errata_view()" in text
+
+
+def test_torch_reference_count_refuses_sizes_too_big_to_build():
+    """Exercise 13.1's reference builds real PyTorch modules: sizes beyond its limit are refused at once
+    (ArgumentError naming the limit), non-integers with an ArgumentTypeError naming the argument."""
+    from course_lib.errors import ArgumentTypeError
+
+    with pytest.raises(ArgumentError, match="limit"):
+        lab.torch_reference_count(10**7, 4096, 4096)
+    with pytest.raises(ArgumentTypeError, match="hidden_size"):
+        lab.torch_reference_count(10, 4, 2.5)
+    assert lab.torch_reference_count(7, 3, 5)["Keras total"] == 7 * 3 + 4 * 5 * (3 + 5 + 1) + 5 * 7 + 7

@@ -18,11 +18,12 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from matplotlib.axes import Axes
 
 from ..attention import entropy, softmax_jacobian_norm
-from ..checks import check_instance, check_int, check_seed, check_tensor
-from ..data import get_lm_batch
-from ..errors import ArgumentError
+from ..checks import check_flag, check_float, check_instance, check_int, check_seed, check_tensor, check_text
+from ..data import CharTokenizer, get_lm_batch
+from ..errors import ArgumentError, ArgumentTypeError
 from ..nn_utils import eval_mode
 from ..plots import heatmap
 from ..train import cosine_schedule, evaluate_lm, lm_cross_entropy, train
@@ -37,6 +38,8 @@ def saturation_panel(n_keys: int = 12, seed: int = 0) -> Panel:
 
     Defined in: notebooks/04_attention.ipynb
     """
+    n_keys = check_int(n_keys, "n_keys", min=1, max=1000)
+    seed = check_seed(seed)
 
     def render(d: int):
         d = check_int(d, "d", max=100_000)
@@ -80,6 +83,20 @@ def head_figure(maps, text: str, layer: int, head: int, ax=None):
 
     Defined in: notebooks/04_attention.ipynb
     """
+    if not isinstance(maps, (list, tuple)) or not maps:
+        raise ArgumentTypeError(f"maps must be a list over layers of (H, T, T) weights, got {type(maps).__name__}")
+    for m in maps:
+        check_tensor(m, "maps' items", dim=3, dtype="float")
+    check_text(text, "text")
+    layer = check_int(layer, "layer", min=0, max=len(maps) - 1)
+    head = check_int(head, "head", min=0, max=maps[layer].size(0) - 1)
+    if maps[layer].shape[1:] != (len(text), len(text)):
+        raise ArgumentError(
+            f"maps hold ({maps[layer].size(1)}, {maps[layer].size(2)}) weights per head, "
+            f"but text has {len(text)} characters"
+        )
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     a = maps[layer][head]  # (T, T)
     T = a.size(-1)
     prev = a[torch.arange(1, T), torch.arange(T - 1)].mean().item()
@@ -113,8 +130,27 @@ def attention_viewer_panel(model, tokenizer, passages: dict[str, str], max_chars
 
     Defined in: notebooks/04_attention.ipynb
     """
+    if not hasattr(model, "attention_maps"):
+        raise ArgumentTypeError(
+            f"model must have attention_maps(idx), e.g. the course's GPT; got {type(model).__name__}"
+        )
+    check_instance(tokenizer, "tokenizer", CharTokenizer)
+    if not isinstance(passages, dict):
+        raise ArgumentTypeError(f"passages must be a dict {{name: text}}, got {type(passages).__name__}")
     if not passages:
         raise ArgumentError("give at least one passage, e.g. {'Romeo': 'But, soft! what light ...'}")
+    block = getattr(getattr(model, "config", None), "block_size", None)
+    max_chars = check_int(max_chars, "max_chars", min=2)
+    max_chars = max_chars if block is None else min(max_chars, block)  # the model reads at most block_size
+    for name, passage in passages.items():
+        check_text(name, "a passage name")
+        check_text(passage, f"passages[{name!r}]")
+        bad = tokenizer.unknown(passage[:max_chars])
+        if bad or len(passage) < 2:
+            raise ArgumentError(
+                f"passages[{name!r}] must have at least two characters, all in the model's vocabulary"
+                + (f"; these are not: {''.join(bad)!r}" if bad else "")
+            )
     own = "(type your own)"
 
     @lru_cache(maxsize=32)
@@ -206,6 +242,10 @@ def loss_by_position(model, ids: torch.Tensor, T: int, n_windows: int = 64) -> t
 # ----------------------------------------------------------------------------- small training harnesses
 
 
+MAX_STEPS = 100_000  # training steps of one run at most (the notebook's longest run takes 200)
+MAX_CONTEXT = 4096  # training and evaluation windows at most
+
+
 def train_gpt(
     train_ids: torch.Tensor,
     val_ids: torch.Tensor,
@@ -238,14 +278,26 @@ def train_gpt(
     """
     from ..models.gpt import GPT, GPTConfig
 
-    steps = check_int(steps, "steps", min=0)
-    batch_tokens = check_int(batch_tokens, "batch_tokens", min=1)
+    steps = check_int(steps, "steps", min=0, max=MAX_STEPS)
+    batch_tokens = check_int(batch_tokens, "batch_tokens", min=1, max=1 << 20)
+    lr = check_float(lr, "lr", min=0.0, max=10.0, min_open=True)
+    warmup = check_int(warmup, "warmup", min=0)
+    if min_lr is not None:
+        check_float(min_lr, "min_lr", min=0.0, max=lr)
+    weight_decay = check_float(weight_decay, "weight_decay", min=0.0)
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    eval_tokens = check_int(eval_tokens, "eval_tokens", min=1)
+    check_text(desc, "desc")
+    check_flag(progress, "progress")
     check_tensor(train_ids, "train_ids", dim=1, dtype="integer")
     check_tensor(val_ids, "val_ids", dim=1, dtype="integer")
     if not callable(context):
-        check_int(context, "context", min=1)
+        check_int(context, "context", min=1, max=MAX_CONTEXT)
     if eval_context is not None:
-        check_int(eval_context, "eval_context", min=1)
+        check_int(eval_context, "eval_context", min=1, max=MAX_CONTEXT)
+    if not len(train_ids) or not len(val_ids) or int(min(train_ids.min(), val_ids.min())) < 0:
+        raise ArgumentError("train_ids and val_ids must be non-empty and hold token ids ≥ 0")
     window = context if callable(context) else (lambda step: context)
     config.setdefault("block_size", max(window(s) for s in range(steps)) if steps else window(0))
     config.setdefault("vocab_size", int(max(train_ids.max(), val_ids.max())) + 1)

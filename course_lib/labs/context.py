@@ -15,15 +15,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checks import check_instance, check_int, check_seed
+from ..checks import check_instance, check_int, check_seed, check_text
 from ..data import WordTokenizer
 from ..embeddings import WordVectors
-from ..errors import ArgumentTypeError
+from ..errors import ArgumentError, ArgumentTypeError
+from ..models.sentence_classifier import BagOfWordsClassifier, EmbeddingClassifier
 from ..sentiment import MAX_LEN, encode, predict_proba
 from ..widgets import HTML, InputError, Panel, require_text
 from .exercises import Hint, exercise
 
 MAX_CHARS = 5_000  # the explainer refuses longer text (it would only grey out words the model never reads)
+
+
+def _check_classifier(model, tokenizer, name: str = "model") -> None:
+    """``model`` must be a sentence classifier of :func:`~course_lib.sentiment.make_classifier` over ``tokenizer``."""
+    check_instance(model, name, (BagOfWordsClassifier, EmbeddingClassifier), "sentence classifier (make_classifier)")
+    check_instance(tokenizer, "tokenizer", WordTokenizer)
+    if model.cfg.vocab_size != tokenizer.vocab_size:
+        raise ArgumentError(
+            f"{name} was built for {model.cfg.vocab_size} words but the tokenizer has {tokenizer.vocab_size}: "
+            "pass the tokenizer the model was trained with"
+        )
 
 
 def explain_sentence(model: nn.Module, tokenizer: WordTokenizer, sentence: str) -> HTML:
@@ -35,6 +47,8 @@ def explain_sentence(model: nn.Module, tokenizer: WordTokenizer, sentence: str) 
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    _check_classifier(model, tokenizer)
+    check_text(sentence, "sentence")
     sentence = require_text(sentence, "a sentence (e.g. 'The battery life is great')")
     if len(sentence) > MAX_CHARS:
         raise InputError(f"The explainer reads up to {MAX_CHARS:,} characters; this text has {len(sentence):,}.")
@@ -97,6 +111,15 @@ def sentence_panel(models: dict, sentence: str = "The food was not good at all."
 
     Defined in: notebooks/03_context_representation.ipynb
     """
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(
+            f"models must be a non-empty dict {{name: (model, tokenizer)}}, got {type(models).__name__}"
+        )
+    for name, pair in models.items():
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ArgumentTypeError(f"models[{name!r}] must be a (model, tokenizer) pair, got {type(pair).__name__}")
+        _check_classifier(*pair, name=f"models[{name!r}]")
+    check_text(sentence, "sentence")
     names = list(models)
     controls = {
         "sentence": w.Text(

@@ -12,8 +12,11 @@ from collections.abc import Mapping, Sequence
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.axes import Axes
 
-from ..embeddings import WordVectors, analogy_table, cooccurrence_matrix, neighbours_table, pca_2d
+from ..checks import _shown, check_instance, check_int, check_text
+from ..embeddings import WordVectors, _check_models, analogy_table, cooccurrence_matrix, neighbours_table, pca_2d
+from ..errors import ArgumentError, ArgumentTypeError
 from ..plots import labelled_scatter
 from ..widgets import InputError, Panel
 from .exercises import Hint, exercise
@@ -24,11 +27,25 @@ def neighbours_panel(models: Mapping[str, WordVectors], word: str = "king", k: i
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    _check_models(models)
+    check_text(word, "word")
+    k = check_int(k, "k", min=1, max=20)
     controls = {
         "word": w.Text(value=word, description="word", continuous_update=False),
         "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False),
     }
     return Panel(controls, lambda word, k: neighbours_table(models, word, k), title="Nearest neighbours (cosine)")
+
+
+def _check_groups(groups) -> Mapping[str, Sequence[str]]:
+    """``groups`` must be a non-empty ``{group name: [word, ...]}`` dict."""
+    if not isinstance(groups, Mapping) or not groups:
+        raise ArgumentTypeError(f"groups must be a non-empty dict {{name: [word, ...]}}, got {type(groups).__name__}")
+    for name, words in groups.items():
+        check_text(name, "a group name")
+        if isinstance(words, str) or not isinstance(words, Sequence) or not all(isinstance(x, str) for x in words):
+            raise ArgumentTypeError(f"groups[{name!r}] must be a list of words, got {_shown(words)}")
+    return groups
 
 
 def word_groups_figure(wv: WordVectors, groups: Mapping[str, Sequence[str]], chosen: Sequence[str], ax=None):
@@ -38,6 +55,10 @@ def word_groups_figure(wv: WordVectors, groups: Mapping[str, Sequence[str]], cho
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    check_instance(wv, "wv", WordVectors)
+    groups = _check_groups(groups)
+    if isinstance(chosen, str) or not isinstance(chosen, Sequence):
+        raise ArgumentTypeError(f"chosen must be a list of group names, got {type(chosen).__name__}")
     chosen = list(chosen)
     if not chosen:
         raise InputError("Pick at least one word group (ctrl/cmd-click to pick several).")
@@ -57,6 +78,7 @@ def word_groups_figure(wv: WordVectors, groups: Mapping[str, Sequence[str]], cho
     pts = pca_2d(wv.vectors[[wv.index[x] for x in words]])  # (N, 2)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5))
+    check_instance(ax, "ax", Axes, "matplotlib Axes")
     labelled_scatter(pts, words, hue=hue, ax=ax, title=f"{wv.name}: PCA of {len(words)} word vectors")
     if missing:
         ax.text(0.0, -0.1, "not in vocabulary: " + ", ".join(missing[:12]), transform=ax.transAxes, fontsize=8)
@@ -70,7 +92,12 @@ def scatter_panel(
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
-    names = list(models)
+    names = list(_check_models(models))
+    groups = _check_groups(groups)
+    if chosen is not None and (isinstance(chosen, str) or not isinstance(chosen, Sequence)):
+        raise ArgumentTypeError(f"chosen must be a list of group names, got {type(chosen).__name__}")
+    if chosen is not None and any(g not in groups for g in chosen):
+        raise ArgumentError(f"chosen must name groups of {list(groups)}; got {list(chosen)}")
     controls = {
         "model": w.Dropdown(options=names, value=names[0], description="vectors"),
         "chosen": w.SelectMultiple(
@@ -92,6 +119,9 @@ def analogy_panel(models: Mapping[str, WordVectors], a: str = "man", b: str = "w
 
     Defined in: notebooks/02_word_embeddings.ipynb
     """
+    _check_models(models)
+    for x, v in (("a", a), ("b", b), ("c", c)):
+        check_text(v, x)
     controls = {
         x: w.Text(value=v, description=x, continuous_update=False, layout=w.Layout(width="180px"))
         for x, v in (("a", a), ("b", b), ("c", c))

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ArgumentError
+from ..checks import check_text
+from ..errors import ArgumentError, ArgumentTypeError
 
 #: Which lab module registers the exercises of each notebook (by number).
 LABS = {
@@ -77,6 +78,10 @@ def exercise(id: str, expects: str, wrong: Callable[[], Any]):
     Defined in: notebooks/00_start_here.ipynb
     Used by: course_lib/labs/tour.py
     """
+    check_text(id, "id")
+    check_text(expects, "expects")
+    if not callable(wrong):
+        raise ArgumentTypeError(f"wrong must be a function returning a wrong answer, got {type(wrong).__name__}")
     if id[:2] not in LABS or not id[2:3] == ".":
         raise ArgumentError(f"exercise ids look like 'NN.k' with NN a notebook number, got {id!r}")
 
@@ -95,7 +100,8 @@ def load(id: str) -> Exercise:
     Defined in: notebooks/00_start_here.ipynb
     Used by: course_lib/labs/exercises.py
     """
-    number = str(id)[:2]
+    check_text(id, "id")
+    number = id[:2]
     if number not in LABS:
         raise ArgumentError(f"no notebook {number!r}: exercise ids look like '05.1'")
     importlib.import_module(f"course_lib.labs.{LABS[number]}")

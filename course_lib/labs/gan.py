@@ -15,8 +15,17 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_choice, check_float, check_int, check_seed
-from ..errors import ArgumentError
+from ..checks import (
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_seed,
+    check_tensor,
+    check_text,
+)
+from ..errors import ArgumentError, ArgumentTypeError
 from ..generate import gumbel_softmax_sample
 from ..losses import article_discriminator_loss, article_generator_loss, discriminator_loss, generator_loss
 from ..models.gan import GAN, GANConfig
@@ -65,6 +74,10 @@ def gan_losses(kind: str = "non_saturating"):
     return d_loss, g_loss
 
 
+MAX_STEPS = 100_000  # training steps of one GAN at most (the notebook trains 1,500)
+MAX_SAMPLES = 1_000_000  # batch size, evaluation samples and Gumbel samples at most
+
+
 def train_gan(
     kind: str = "non_saturating",
     steps: int = 1500,
@@ -87,10 +100,18 @@ def train_gan(
 
     Defined in: notebooks/07_gan.ipynb
     """
-    check_int(steps, "steps", min=1)
+    check_choice(kind, "kind", LOSS_KINDS)
+    check_int(steps, "steps", min=1, max=MAX_STEPS)
     check_int(snapshot_every, "snapshot_every", min=1)
     check_seed(seed)
-    lr_d = lr if lr_d is None else check_float(lr_d, "lr_d", min=0.0, min_open=True)
+    check_int(batch_size, "batch_size", min=1, max=MAX_SAMPLES)
+    lr = check_float(lr, "lr", min=0.0, max=10.0, min_open=True)
+    lr_d = lr if lr_d is None else check_float(lr_d, "lr_d", min=0.0, max=10.0, min_open=True)
+    check_int(n_eval, "n_eval", min=1, max=MAX_SAMPLES)
+    std = check_float(std, "std", min=0.0, min_open=True)
+    if config is not None:
+        check_instance(config, "config", GANConfig)
+    check_flag(progress, "progress")
     torch.manual_seed(check_seed(seed))
     generator = torch.Generator().manual_seed(check_seed(seed))
     config = config or GANConfig()
@@ -131,6 +152,35 @@ def train_gan(
     return model, hist, snapshots
 
 
+def _check_snapshots(snapshots, name: str) -> dict:
+    """``snapshots`` must be ``train_gan``'s third output: a non-empty ``{step: (N, 2) array of samples}``."""
+    if not isinstance(snapshots, dict) or not snapshots:
+        raise ArgumentTypeError(f"{name} must be a non-empty dict {{step: samples}}, got {type(snapshots).__name__}")
+    for step, samples in snapshots.items():
+        check_int(step, f"a step of {name}", min=0)
+        shape = getattr(samples, "shape", None)
+        if not isinstance(samples, (np.ndarray, torch.Tensor)) or len(shape) != 2 or shape[1] != 2 or not shape[0]:
+            raise ArgumentError(f"{name}[{step}] must be an (N, 2) array of samples, got {_shape(samples)}")
+        if not np.isfinite(np.asarray(samples, dtype=float)).all():
+            raise ArgumentError(f"{name}[{step}] holds NaN or infinite samples")
+    return snapshots
+
+
+def _check_runs(runs, what: str) -> dict:
+    if not isinstance(runs, dict):
+        raise ArgumentTypeError(f"runs must be a dict {{name: snapshots}}, got {type(runs).__name__}")
+    if not runs:
+        raise ArgumentError(f"{what} needs at least one run: {{name: snapshots}}")
+    for name, snaps in runs.items():
+        check_text(name, "a run name")
+        _check_snapshots(snaps, f"runs[{name!r}]")
+    return runs
+
+
+def _shape(x) -> str:
+    return f"shape {tuple(x.shape)}" if hasattr(x, "shape") else type(x).__name__
+
+
 FRAME = 3.0  # the plots show [-FRAME, FRAME]²; the ring has radius 2
 
 
@@ -164,8 +214,16 @@ def plot_snapshot_grid(runs: dict[str, dict[int, np.ndarray]], steps: list[int] 
 
     Defined in: notebooks/07_gan.ipynb
     """
-    if not runs:
-        raise ArgumentError("plot_snapshot_grid needs at least one run: {name: snapshots}")
+    _check_runs(runs, "plot_snapshot_grid")
+    std = check_float(std, "std", min=0.0, min_open=True)
+    if steps is not None:
+        if isinstance(steps, str) or not isinstance(steps, (list, tuple, range)):
+            raise ArgumentTypeError(f"steps must be a list of steps, got {type(steps).__name__}")
+        for step in steps:
+            check_int(step, "steps", min=0)
+            lacking = [name for name, snaps in runs.items() if step not in snaps]
+            if lacking:
+                raise ArgumentError(f"steps: runs {lacking} have no snapshot at step {step}")
     steps = steps or sorted(next(iter(runs.values())))
     real = ring_of_gaussians(1000, std=std, generator=torch.Generator().manual_seed(0))[0].numpy()
     fig, axes = plt.subplots(len(runs), len(steps), figsize=(1.9 * len(steps) + 0.8, 2.1 * len(runs)), squeeze=False)
@@ -185,8 +243,8 @@ def snapshot_panel(runs: dict[str, dict[int, np.ndarray]], std: float = 0.05) ->
 
     Defined in: notebooks/07_gan.ipynb
     """
-    if not runs:
-        raise ArgumentError("snapshot_panel needs at least one run: {name: snapshots}")
+    _check_runs(runs, "snapshot_panel")
+    std = check_float(std, "std", min=0.0, min_open=True)
     names = list(runs)
     all_steps = sorted(set().union(*[set(s) for s in runs.values()]))
     real = ring_of_gaussians(1000, std=std, generator=torch.Generator().manual_seed(0))[0].numpy()
@@ -218,6 +276,8 @@ def mode_history(snapshots: dict[int, np.ndarray], std: float = 0.05) -> pd.Data
 
     Defined in: notebooks/07_gan.ipynb
     """
+    _check_snapshots(snapshots, "snapshots")
+    std = check_float(std, "std", min=0.0, min_open=True)
     rows = []
     for st in sorted(snapshots):
         cov = mode_coverage(torch.as_tensor(snapshots[st]), std=std)
@@ -325,6 +385,12 @@ def gumbel_softmax_study(
 
     Defined in: notebooks/07_gan.ipynb
     """
+    check_tensor(logits, "logits", dim=1, dtype="float", finite=True)
+    check_tensor(reward, "reward", shape=tuple(logits.shape), finite=True)
+    if isinstance(taus, (str, torch.Tensor)) or not isinstance(taus, (list, tuple, range)):
+        raise ArgumentTypeError(f"taus must be a list of temperatures, got {type(taus).__name__}")
+    taus = [check_float(tau, "taus", min=0.0, min_open=True) for tau in taus]
+    n = check_int(n, "n", min=2, max=MAX_SAMPLES)
     logits = logits.detach().double()
     reward = reward.double()
     p = F.softmax(logits, -1)

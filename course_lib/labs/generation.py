@@ -14,10 +14,21 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from matplotlib.axes import Axes
 
-from ..checks import MAX_SEED, check_seed
-from ..data import get_lm_batch
-from ..errors import ArgumentError
+from ..checks import (
+    MAX_SEED,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_probability,
+    check_seed,
+    check_tensor,
+    check_text,
+)
+from ..data import Tokenizer, get_lm_batch
+from ..errors import ArgumentError, ArgumentTypeError
 from ..generate import STRATEGIES, generate, generate_text, top_p_filter
 from ..models.gpt import GPT, GPTConfig
 from ..train import cosine_schedule, evaluate_lm, lm_cross_entropy, train
@@ -25,6 +36,35 @@ from ..widgets import InputError, Panel
 from .exercises import Hint, exercise
 
 SHOW = {" ": "␣", "\n": "⏎"}
+MAX_LENGTH = 2000  # characters generated at most by the lab's widgets and experiments (a few seconds on a laptop)
+MAX_STEPS = 10_000  # training steps of one dynamics run at most
+MAX_SIZE = 1024  # widths, context length and batch size of a dynamics run at most
+
+
+def _check_lm(model, tokenizer, name: str = "model") -> None:
+    """``model`` must drive generation (``forward_step``) and ``tokenizer`` be one of the course's tokenizers."""
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "forward_step"):
+        raise ArgumentTypeError(
+            f"{name} must be a character language model with forward_step (a GPT or an LSTM), "
+            f"got {type(model).__name__}"
+        )
+    check_instance(tokenizer, "tokenizer", Tokenizer, "course tokenizer (e.g. a CharTokenizer)")
+    vocab = getattr(getattr(model, "config", None), "vocab_size", None)
+    if vocab is not None and vocab != tokenizer.vocab_size:
+        raise ArgumentError(
+            f"{name} predicts {vocab} tokens but the tokenizer has {tokenizer.vocab_size}: "
+            "pass the tokenizer the model was trained with"
+        )
+
+
+def _check_models(models, tokenizer) -> dict:
+    """``models`` must be a non-empty ``{name: language model}`` dict, all over ``tokenizer``."""
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(f'models must be a non-empty dict such as {{"GPT": gpt}}, got {type(models).__name__}')
+    for name, model in models.items():
+        check_text(name, "a model name")
+        _check_lm(model, tokenizer, f"models[{name!r}]")
+    return models
 
 
 def unescape_prompt(prompt: str) -> str:
@@ -56,14 +96,18 @@ def render_generation(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    _check_models(models, tokenizer)
+    check_text(model, "model")
+    check_text(strategy, "strategy")
     if model not in models:
         raise InputError(f"Unknown model {model!r}; choose one of {', '.join(models)}.")
     if strategy not in STRATEGIES:
         raise InputError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    temperature = check_float(temperature, "temperature")
     if strategy != "greedy" and not temperature > 0:
         raise InputError("Temperature must be above 0 for sampling (greedy is the T → 0 limit: pick 'greedy').")
-    if not 1 <= int(length) <= 2000:
-        raise InputError(f"Length must be between 1 and 2000 characters, got {length}.")
+    if not 1 <= check_int(length, "length") <= MAX_LENGTH:
+        raise InputError(f"Length must be between 1 and {MAX_LENGTH} characters, got {length}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InputError(f"The seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}.")
     prompt = unescape_prompt(prompt)
@@ -79,8 +123,11 @@ def sampling_panel(models: dict, tokenizer, prompt: str = "ROMEO:\\n", length: i
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    if not models:
+    if isinstance(models, dict) and not models:
         raise ArgumentError('sampling_panel needs at least one model, e.g. {"GPT": gpt}')
+    _check_models(models, tokenizer)
+    check_text(prompt, "prompt")
+    length = check_int(length, "length", min=1, max=1000)  # the slider shows at least 10
     style = {"description_width": "initial"}
     controls = {
         "model": w.Dropdown(options=list(models), description="model"),
@@ -136,6 +183,18 @@ def seed_agreement(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    _check_lm(model, tokenizer)
+    if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)) or len(prompts) != 2:
+        raise ArgumentTypeError(f"prompts must be a pair of prompts, got {prompts!r:.60}")
+    for prompt in prompts:
+        check_text(prompt, "prompts")
+    if isinstance(temperatures, (str, torch.Tensor)) or not isinstance(temperatures, (list, tuple, range)):
+        raise ArgumentTypeError(f"temperatures must be a list of numbers, got {type(temperatures).__name__}")
+    temperatures = [check_float(t, "temperatures", min=0.0, min_open=True) for t in temperatures]
+    length = check_int(length, "length", min=1, max=MAX_LENGTH)
+    if isinstance(seeds, (str, torch.Tensor)) or not isinstance(seeds, (list, tuple, range)):
+        raise ArgumentTypeError(f"seeds must be a list or range of integers, got {type(seeds).__name__}")
+    seeds = [check_int(s, "seeds", min=0, max=MAX_SEED - 1000) for s in seeds]
     rows = []
     for t in temperatures:
         for label, offset in (("same seed", 0), ("different seeds", 1000)):
@@ -150,6 +209,13 @@ def seed_agreement(
 
 
 # ----------------------------------------------------------------------------- training dynamics
+
+
+def _check_ids(ids, name: str) -> torch.Tensor:
+    check_tensor(ids, name, dim=1, dtype="integer")
+    if ids.numel() and int(ids.min()) < 0:
+        raise ArgumentError(f"{name} must hold token ids ≥ 0, got min {int(ids.min())}")
+    return ids
 
 
 def dynamics_run(
@@ -184,8 +250,29 @@ def dynamics_run(
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    if schedule not in ("cosine", "constant"):
-        raise ArgumentError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
+    train_ids = _check_ids(train_ids, "train_ids")
+    val_ids = _check_ids(val_ids, "val_ids")
+    steps = check_int(steps, "steps", min=1, max=MAX_STEPS)
+    lr = check_float(lr, "lr", min=0.0, max=1e30, min_open=True)  # float32 cannot hold a higher rate (1e9 diverges)
+    if not isinstance(schedule, str) or schedule not in ("cosine", "constant"):
+        raise ArgumentError(f"schedule must be 'cosine' or 'constant', got {schedule!r:.60}")
+    warmup = check_int(warmup, "warmup", min=0)
+    dropout = check_probability(dropout, "dropout", allow_one=False)
+    n_layer = check_int(n_layer, "n_layer", min=1, max=24)
+    n_embd = check_int(n_embd, "n_embd", min=1, max=MAX_SIZE)
+    n_head = check_int(n_head, "n_head", min=1, max=n_embd)
+    block_size = check_int(block_size, "block_size", min=1, max=MAX_SIZE)
+    batch_size = check_int(batch_size, "batch_size", min=1, max=MAX_SIZE)
+    weight_decay = check_float(weight_decay, "weight_decay", min=0.0)
+    eval_every = check_int(eval_every, "eval_every", min=1)
+    eval_tokens = check_int(eval_tokens, "eval_tokens", min=1)
+    check_text(desc, "desc")
+    check_flag(progress, "progress")
+    if len(train_ids) <= block_size or len(val_ids) <= block_size:
+        raise ArgumentError(
+            f"train_ids and val_ids must be longer than block_size={block_size}; "
+            f"got {len(train_ids)} and {len(val_ids)}"
+        )
     torch.manual_seed(check_seed(seed))
     generator = torch.Generator().manual_seed(check_seed(seed))
     vocab = int(max(train_ids.max(), val_ids.max())) + 1
@@ -242,6 +329,19 @@ def plot_model_curves(curves: dict, x: str, ax=None, ngram: float | None = None,
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    if not isinstance(curves, dict) or not curves:
+        raise ArgumentTypeError(f"curves must be a non-empty dict {{name: history}}, got {type(curves).__name__}")
+    check_text(x, "x")
+    for name, h in curves.items():
+        check_text(name, "a name of curves")
+        check_instance(h, f"curves[{name!r}]", pd.DataFrame)
+        if x not in h.columns or "val_loss" not in h.columns:
+            raise ArgumentError(f"curves[{name!r}] must have the columns {x!r} and 'val_loss', got {list(h.columns)}")
+    if ngram is not None:
+        ngram = check_float(ngram, "ngram")
+    check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     frames = []
     for name, h in curves.items():
         model, _, run = name.partition(" ")
@@ -268,6 +368,12 @@ def nucleus_by_previous(sizes, previous: str, min_count: int = 5) -> pd.DataFram
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    check_text(previous, "previous")
+    if isinstance(sizes, (str, dict)) or not hasattr(sizes, "__len__"):
+        raise ArgumentTypeError(f"sizes must be a list of nucleus sizes, got {type(sizes).__name__}")
+    for size in sizes:
+        check_int(size, "sizes", min=0)
+    min_count = check_int(min_count, "min_count", min=1)
     if len(sizes) != len(previous):
         raise ArgumentError(f"got {len(sizes)} sizes but {len(previous)} previous characters")
     frame = pd.DataFrame({"after": [SHOW.get(c, c) for c in previous], "size": list(sizes)})
@@ -283,8 +389,12 @@ def record_nucleus(model, tokenizer, prompt: str, n: int, p: float = 0.9, seed: 
 
     Defined in: notebooks/05_text_generation.ipynb
     """
-    from ..generate import sample_next
+    from ..generate import encode_prompt, sample_next
 
+    _check_lm(model, tokenizer)
+    ids = encode_prompt(tokenizer, prompt)  # (1, T)
+    n = check_int(n, "n", min=1, max=MAX_LENGTH)
+    p = check_probability(p, "p", allow_zero=False)
     generator = torch.Generator().manual_seed(check_seed(seed))
     sizes = []
 
@@ -292,7 +402,6 @@ def record_nucleus(model, tokenizer, prompt: str, n: int, p: float = 0.9, seed: 
         sizes.append(int(torch.isfinite(top_p_filter(logits, p)).sum()))
         return sample_next(logits, temperature=1.0, top_p=p, generator=generator)
 
-    ids = torch.tensor([tokenizer.encode(prompt)])
     out = generate(model, ids, n, sample_fn=sampler)
     text = tokenizer.decode(out[0])
     previous = text[len(prompt) - 1 : -1]  # the character each step follows

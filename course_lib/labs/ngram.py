@@ -10,7 +10,10 @@ import math
 import ipywidgets as w
 import numpy as np
 
-from ..ngram import ngram_sample_text
+from ..checks import check_instance, check_int
+from ..data import CharTokenizer
+from ..errors import ArgumentTypeError
+from ..ngram import KneserNeyLM, ngram_sample_text
 from ..widgets import Panel
 from .exercises import Hint, exercise
 
@@ -20,6 +23,14 @@ def ngram_sampler_panel(models: dict, tokenizer):
 
     Defined in: notebooks/01_background_ngram.ipynb
     """
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(
+            f"models must be a non-empty dict {{order n: KneserNeyLM}}, got {type(models).__name__}"
+        )
+    for n, model in models.items():
+        check_int(n, "an order n of models", min=1)
+        check_instance(model, f"models[{n}]", KneserNeyLM)
+    check_instance(tokenizer, "tokenizer", CharTokenizer)
     orders = sorted(models)
     controls = {
         "prompt": w.Text(value="ROMEO:\n", description="prompt", continuous_update=False),

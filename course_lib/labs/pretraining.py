@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from matplotlib.axes import Axes
 from tqdm.auto import tqdm
 
 from .. import pretraining as P
-from ..checks import check_int, check_seed
+from ..checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
+from ..errors import ArgumentError, ArgumentTypeError
 from ..lora import apply_lora
 from ..sentiment import build_tokenizer, encode, make_classifier
 from ..widgets import HTML, InputError, Panel, require_text
@@ -143,6 +145,20 @@ def summarise_runs(results: pd.DataFrame, correct: dict, n_boot: int = 2000, see
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(results, "results", pd.DataFrame)
+    if any(c not in results.columns for c in ("method", "labels", "test_acc")):
+        raise ArgumentError(f"results must have the columns method, labels and test_acc; got {list(results.columns)}")
+    if not isinstance(correct, dict) or not correct:
+        raise ArgumentTypeError(
+            f"correct must be a non-empty dict {{(method, labels): tensor}}, got {type(correct).__name__}"
+        )
+    for key, right in correct.items():
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise ArgumentError(f"correct's keys must be (method, labels) pairs, got {key!r:.60}")
+        check_tensor(right, f"correct[{key!r}]", dim=2, dtype="bool")
+        if not right.numel():
+            raise ArgumentError(f"correct[{key!r}] is empty: it needs (seeds, N_test) answers")
+    n_boot = check_int(n_boot, "n_boot", min=1, max=100_000)
     rng = np.random.default_rng(check_seed(seed))
     rows = []
     for (method, n), right in correct.items():
@@ -169,6 +185,15 @@ def plot_label_efficiency(summary: pd.DataFrame, anchor: float | None = None, ax
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(summary, "summary", pd.DataFrame)
+    if summary.empty or any(c not in summary.columns for c in ("method", "labels", "test_acc", "lo", "hi")):
+        raise ArgumentError("summary must be a non-empty table from summarise_runs (method, labels, test_acc, lo, hi)")
+    if anchor is not None:
+        anchor = check_float(anchor, "anchor")
+    if title is not None:
+        check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.8))
     colours = dict(zip(METHODS, sns.color_palette("colorblind", len(METHODS))))
@@ -193,6 +218,22 @@ def plot_label_efficiency(summary: pd.DataFrame, anchor: float | None = None, ax
 # ----------------------------------------------------------------------------------------------
 # Widgets
 # ----------------------------------------------------------------------------------------------
+def _check_masked_model(model, tokenizer) -> None:
+    """``model`` must be the course's BERT and ``tokenizer`` its BPE tokenizer (with ``[MASK]`` and ``[EOS]``)."""
+    from ..bpe import BPETokenizer
+    from ..models.bert import BERT
+
+    check_instance(model, "model", BERT)
+    check_instance(tokenizer, "tokenizer", BPETokenizer)
+    if any(s not in tokenizer.specials for s in ("[MASK]", "[EOS]")):
+        raise ArgumentError("tokenizer must have the specials [MASK] and [EOS] (pretraining.train_tokenizer's)")
+    if model.config.vocab_size != tokenizer.vocab_size:
+        raise ArgumentError(
+            f"model predicts {model.config.vocab_size} tokens but the tokenizer has {tokenizer.vocab_size}: "
+            "pass the tokenizer the model was trained with"
+        )
+
+
 def fill_mask(model, tokenizer, sentence: str, top: int = 5) -> pd.DataFrame:
     """The masked model's top guesses for every ``[MASK]`` in ``sentence`` (one token per ``[MASK]``).
 
@@ -201,6 +242,10 @@ def fill_mask(model, tokenizer, sentence: str, top: int = 5) -> pd.DataFrame:
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    _check_masked_model(model, tokenizer)
+    if sentence is not None and not isinstance(sentence, str):
+        raise InputError(f"The sentence must be text, got {type(sentence).__name__}.")
+    top = check_int(top, "top", min=1, max=tokenizer.vocab_size)
     text = require_text(sentence, "a sentence with [MASK] where a word is missing, e.g. 'The food was [MASK].'")
     if "[MASK]" not in text:
         raise InputError("Put [MASK] (capital letters, square brackets) where the missing word goes.")
@@ -234,6 +279,8 @@ def fill_mask_panel(model, tokenizer, sentence: str = "The food was [MASK] and t
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    _check_masked_model(model, tokenizer)
+    check_text(sentence, "sentence")
 
     def render(sentence: str):
         table = fill_mask(model, tokenizer, sentence)

@@ -21,12 +21,22 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from matplotlib.axes import Axes
 
 from ..babi import BabiQuestion, babi_words, build_vocabulary, load_babi, vectorize
-from ..checks import check_choice, check_int, check_seed
+from ..checks import (
+    check_choice,
+    check_flag,
+    check_instance,
+    check_int,
+    check_path,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
-from ..errors import CheckpointError
+from ..errors import ArgumentError, ArgumentTypeError, CheckpointError
 from ..models.lstm_reader import LSTMReader, LSTMReaderConfig
 from ..models.memnet import MemN2N, MemN2NConfig
 from ..models.transformer_reader import TransformerReader, TransformerReaderConfig
@@ -89,6 +99,9 @@ def checkpoint_path(reader: str, task: int, seed: int) -> Path:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_choice(reader, "reader", READERS)
+    task = check_int(task, "task", min=1, max=20)
+    seed = check_seed(seed)
     return CHECKPOINT_DIR / "babi" / f"{reader}_task{task}_seed{seed}.pt"
 
 
@@ -109,6 +122,7 @@ def qa_data(task: int, tok: WordTokenizer) -> dict[str, dict]:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(tok, "tok", WordTokenizer)
     train_q = load_babi(task, "train")
     n_val = len(train_q) // 10
     parts = {"train": train_q[:-n_val], "val": train_q[-n_val:], "test": load_babi(task, "test")}
@@ -129,6 +143,8 @@ def build_reader(recipe: QARecipe, vocab_size: int) -> torch.nn.Module:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_instance(recipe, "recipe", QARecipe)
+    vocab_size = check_int(vocab_size, "vocab_size", min=1, max=1_000_000)
     r = recipe
     if r.reader == "lstm":
         return LSTMReader(LSTMReaderConfig(vocab_size, r.n_embd, r.n_hidden, r.dropout))
@@ -140,6 +156,31 @@ def build_reader(recipe: QARecipe, vocab_size: int) -> torch.nn.Module:
     return MemN2N(
         MemN2NConfig(vocab_size, r.n_embd, hops, MEMORY_SIZE, SENTENCE_LEN, r.position_encoding, r.temporal_encoding)
     )
+
+
+BATCH_KEYS = ("story", "question", "mask", "tokens", "lengths", "answer")
+READER_TYPES = (LSTMReader, MemN2N, TransformerReader)
+
+
+def _check_batch(model, batch, name: str = "batch") -> dict:
+    """``model`` must be a reader of :func:`build_reader` and ``batch`` a split (or batch) of :func:`qa_data`."""
+    check_instance(model, "model", READER_TYPES, "bAbI reader (build_reader)")
+    if not isinstance(batch, dict) or any(k not in batch for k in BATCH_KEYS):
+        raise ArgumentError(f"{name} must be a dict from qa_data / vectorize with the keys {list(BATCH_KEYS)}")
+    n = len(batch["answer"]) if isinstance(batch["answer"], torch.Tensor) else None
+    vocab = model.config.vocab_size
+    for key in BATCH_KEYS:
+        value = batch[key]
+        check_tensor(value, f"{name}[{key!r}]", dtype="bool" if key == "mask" else "integer")
+        if value.dim() == 0 or len(value) != n or not n:
+            raise ArgumentError(f"{name}'s tensors must all have the same number of questions (at least one)")
+        if (
+            key != "mask"
+            and value.numel()
+            and (int(value.min()) < 0 or (key != "lengths" and int(value.max()) >= vocab))
+        ):
+            raise ArgumentError(f"{name}[{key!r}] must hold token ids in 0..{vocab - 1}")
+    return batch
 
 
 def _rows(t: dict, idx: torch.Tensor) -> dict:
@@ -165,6 +206,7 @@ def reader_forward(model: torch.nn.Module, batch: dict):
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_batch(model, batch)
     if isinstance(model, LSTMReader):
         return model(batch["tokens"], batch["lengths"]), None
     if isinstance(model, MemN2N):
@@ -193,6 +235,8 @@ def predict(model, t: dict, batch_size: int = 500) -> dict:
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_batch(model, t, "t")
+    batch_size = check_int(batch_size, "batch_size", min=1)
     answers, attention = [], []
     n = len(t["answer"])
     with eval_mode(model):
@@ -217,6 +261,12 @@ def support_hit_rate(attention: torch.Tensor, support: torch.Tensor) -> torch.Te
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_tensor(attention, "attention", dim=3, dtype="float", finite=True)
+    check_tensor(support, "support", dtype="bool", shape=(attention.size(0), attention.size(2)))
+    if not attention.numel():
+        raise ArgumentError(
+            f"attention must hold at least one question, hop and sentence, got {tuple(attention.shape)}"
+        )
     top = attention.argmax(-1)  # (N, K)
     return support.gather(1, top).float().mean(0)  # (K,)
 
@@ -241,9 +291,15 @@ def train_reader(recipe: QARecipe, data: dict, seed: int = 0, epochs: int | None
     Defined in: notebooks/09_question_answering.ipynb
     """
     seed = check_seed(seed)
-    epochs = recipe.epochs if epochs is None else check_int(epochs, "epochs", min=1)
+    check_instance(recipe, "recipe", QARecipe)
+    epochs = recipe.epochs if epochs is None else check_int(epochs, "epochs", min=1, max=1000)
+    check_flag(progress, "progress")
+    if not isinstance(data, dict) or any(k not in data for k in ("train", "val", "vocab_size")):
+        raise ArgumentError("data must be qa_data's dict with 'train', 'val' and 'vocab_size'")
     generator = set_seed(seed)
     model = build_reader(recipe, data["vocab_size"])
+    _check_batch(model, data["train"], "data['train']")
+    _check_batch(model, data["val"], "data['val']")
     train_t = data["train"]
     per_epoch = len(_bucketed_batches(train_t["lengths"], recipe.batch_size, torch.Generator()))
     batches: list[torch.Tensor] = []
@@ -285,6 +341,12 @@ def save_reader(path, model, recipe: QARecipe, tok: WordTokenizer, history: pd.D
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    check_path(path, "path", must_exist=False)
+    check_instance(model, "model", READER_TYPES, "bAbI reader (build_reader)")
+    check_instance(recipe, "recipe", QARecipe)
+    _check_reader(model, tok)
+    check_instance(history, "history", pd.DataFrame)
+    check_instance(info, "info", dict)
     hist = {
         c: [None if v != v else float(v) for v in history[c]]
         for c in ("step", "loss", "acc", "val_acc")
@@ -314,6 +376,16 @@ def load_reader(reader: str, task: int, seed: int):
 # ----------------------------------------------------------------------------- the widget
 
 
+def _check_reader(model, tok, name: str = "model") -> None:
+    check_instance(model, name, READER_TYPES, "bAbI reader (build_reader)")
+    check_instance(tok, "tok", WordTokenizer)
+    if model.config.vocab_size != tok.vocab_size:
+        raise ArgumentError(
+            f"{name} was built for {model.config.vocab_size} words but tok has {tok.vocab_size}: "
+            "pass the vocabulary the reader was trained with"
+        )
+
+
 def answer_question(model, tok: WordTokenizer, story: list[str], question: str) -> dict:
     """Run a reader on a story (a list of sentences) and a question a learner typed.
 
@@ -323,6 +395,13 @@ def answer_question(model, tok: WordTokenizer, story: list[str], question: str) 
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_reader(model, tok)
+    if isinstance(story, str) or not isinstance(story, (list, tuple)):
+        raise ArgumentTypeError(f"story must be a list of sentences, got {type(story).__name__}")
+    for s in story:
+        check_text(s, "story")
+    if question is not None and not isinstance(question, str):
+        raise InputError(f"The question must be text, got {type(question).__name__}.")
     question = require_text(question, "a question, e.g. 'Where is Mary?'")
     story = [s.strip() for s in story if s.strip()]
     if not story:
@@ -364,6 +443,19 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(f"models must be a non-empty dict {{name: reader}}, got {type(models).__name__}")
+    for name, model in models.items():
+        check_text(name, "a reader name")
+        _check_reader(model, tok, f"models[{name!r}]")
+    if not isinstance(tests, dict) or not tests:
+        raise ArgumentTypeError(
+            f"tests must be a non-empty dict {{task: [BabiQuestion, ...]}}, got {type(tests).__name__}"
+        )
+    for task, qs in tests.items():
+        check_int(task, "a task of tests", min=1, max=20)
+        if not isinstance(qs, (list, tuple)) or not qs or not all(isinstance(q, BabiQuestion) for q in qs):
+            raise ArgumentError(f"tests[{task}] must be a non-empty list of BabiQuestion (load_babi's)")
     names = list(models)
 
     def render(reader: str, task: int, example: int, question: str, own_story: str):
@@ -399,12 +491,36 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
 
     controls = {
         "reader": w.Dropdown(options=names, value=names[0], description="reader"),
-        "task": w.Dropdown(options=sorted(tests), value=2, description="task"),
+        "task": w.Dropdown(options=sorted(tests), value=2 if 2 in tests else min(tests), description="task"),
         "example": w.IntSlider(value=0, min=0, max=min(len(v) for v in tests.values()) - 1, description="test story"),
         "question": w.Text(value="", description="question", placeholder="blank: the dataset's question"),
         "own_story": w.Textarea(value="", description="own story", placeholder="optional: one sentence per line"),
     }
     return Panel(controls, render, title="Ask a reader: its answer and where each hop looks (★ supporting fact)")
+
+
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if ax is not None:
+        axes = [ax] if n_axes == 1 else ax
+        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in axes:
+            check_instance(a, "ax", Axes, "matplotlib Axes")
+
+
+def _check_tokens(tokens, name: str, n: int) -> list[str]:
+    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
+        raise ArgumentError(
+            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
+        )
+    for t in tokens:
+        check_text(t, name)
+    return list(tokens)
 
 
 def plot_accuracy(table: pd.DataFrame, ax=None):
@@ -414,6 +530,7 @@ def plot_accuracy(table: pd.DataFrame, ax=None):
 
     Defined in: notebooks/09_question_answering.ipynb
     """
+    _check_plot_table(table, "table", ("reader", "task", "accuracy"), ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     sns.barplot(data=table, x="reader", y="accuracy", hue="task", estimator=np.median, errorbar=None, alpha=0.5, ax=ax)
@@ -435,6 +552,16 @@ def plot_hop_attention(attention: torch.Tensor, story: list[str], supporting=(),
     """
     from ..plots import heatmap
 
+    check_tensor(attention, "attention", dim=2, dtype="float", finite=True)
+    story = _check_tokens(story, "story", attention.size(1))
+    if isinstance(supporting, (str, torch.Tensor)) or not isinstance(supporting, (list, tuple, set, range)):
+        raise ArgumentTypeError(f"supporting must be a list of sentence indices, got {type(supporting).__name__}")
+    for i in supporting:
+        check_int(i, "supporting", min=0, max=len(story) - 1)
+    if title is not None:
+        check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     labels = [f"{s}{' ★' if i in supporting else ''}" for i, s in enumerate(story)]
     K = attention.size(0)
     ax = heatmap(

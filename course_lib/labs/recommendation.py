@@ -20,9 +20,11 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from matplotlib.axes import Axes
 
 from .. import recsys as R
-from ..checks import check_seed, check_text
+from ..checks import check_instance, check_int, check_seed, check_text
+from ..errors import ArgumentError, ArgumentTypeError
 from ..widgets import HTML, InputError, Panel, closest_matches
 from .exercises import Hint, exercise
 
@@ -39,11 +41,27 @@ def results_table(per_user: dict[str, pd.DataFrame], users=None) -> pd.DataFrame
     return t.round({c: 3 for c in t.columns if c not in ("model", "users")})
 
 
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if ax is not None:
+        axes = [ax] if n_axes == 1 else ax
+        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in axes:
+            check_instance(a, "ax", Axes, "matplotlib Axes")
+
+
 def plot_results(table: pd.DataFrame, title: str, ax=None):
     """HR@10 and NDCG@10 per model with their 95% intervals over users (two panels).
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    _check_plot_table(table, "table", ("model", "HR@10", "HR lo", "HR hi", "NDCG@10", "NDCG lo", "NDCG hi"), ax, 2)
+    check_text(title, "title")
     if ax is None:
         _, ax = plt.subplots(1, 2, figsize=(10, 0.45 * len(table) + 1.6), sharey=True)
     for a, (metric, lo, hi) in zip(ax, (("HR@10", "HR lo", "HR hi"), ("NDCG@10", "NDCG lo", "NDCG hi"))):
@@ -118,6 +136,14 @@ class TitleIndex:
     """
 
     def __init__(self, movies: pd.DataFrame, counts: np.ndarray):
+        check_instance(movies, "movies", pd.DataFrame)
+        if "item" not in movies.columns or "title" not in movies.columns or movies.empty:
+            raise ArgumentError("movies must be a non-empty table with the columns item and title")
+        if not all(isinstance(t, str) for t in movies.title):
+            raise ArgumentTypeError("movies' titles must be strings")
+        items = [check_int(i, "movies' items", min=0) for i in movies.item]
+        if not isinstance(counts, (np.ndarray, list, tuple)) or len(counts) <= max(items):
+            raise ArgumentError(f"counts must be an array with one rating count per item 0..{max(items)}")
         self.titles = dict(zip(movies.item, movies.title))
         self.exact = {t.lower(): i for i, t in self.titles.items()}
         self.counts = counts
@@ -221,11 +247,27 @@ def recommend(recommender: Recommender, history: Sequence[int], titles: dict[int
 
     Defined in: notebooks/10_recommendation.ipynb
     """
-    h = list(history)
-    s = recommender.score(h).clone().float()
+    check_instance(recommender, "recommender", Recommender)
+    for name, table in (("titles", titles), ("genres", genres)):
+        if not isinstance(table, dict) or not table:
+            raise ArgumentTypeError(f"{name} must be a non-empty dict {{item: text}}, got {type(table).__name__}")
+    if isinstance(history, (str, dict)) or not isinstance(history, (list, tuple, range, np.ndarray)):
+        raise ArgumentTypeError(f"history must be a list of item ids, got {type(history).__name__}")
+    h = [check_int(i, "history", min=1) for i in history]
+    unknown = [i for i in h if i not in titles]
+    if unknown:
+        raise ArgumentError(f"history holds items that titles does not know: {unknown[:5]}")
+    k = check_int(k, "k", min=1, max=10_000)
+    s = recommender.score(h)
+    if not isinstance(s, torch.Tensor) or s.dim() != 1 or len(s) <= max(h, default=0):
+        raise ArgumentError("recommender.score(history) must return a 1-D tensor with one score per item")
+    s = s.clone().float()
     s[0] = -float("inf")
     s[h] = -float("inf")
-    top = torch.argsort(s, descending=True, stable=True)[:k].tolist()
+    top = [i for i in torch.argsort(s, descending=True, stable=True)[:k].tolist() if s[i] > -float("inf")]
+    lacking = [i for i in top if i not in titles or i not in genres]
+    if lacking:
+        raise ArgumentError(f"titles and genres must name every item the recommender scores; they lack {lacking[:5]}")
     return pd.DataFrame(
         {
             "rank": range(1, len(top) + 1),
@@ -244,6 +286,20 @@ def recommendation_panel(recommenders: dict[str, Recommender], index: TitleIndex
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    if not isinstance(recommenders, dict) or not recommenders:
+        raise ArgumentTypeError(
+            f"recommenders must be a non-empty dict {{name: Recommender}}, got {type(recommenders).__name__}"
+        )
+    for name, r in recommenders.items():
+        check_text(name, "a recommender name")
+        check_instance(r, f"recommenders[{name!r}]", Recommender)
+    check_instance(index, "index", TitleIndex)
+    if not isinstance(genres, dict):
+        raise ArgumentTypeError(f"genres must be a dict {{item: genres}}, got {type(genres).__name__}")
+    if isinstance(picks, str) or not isinstance(picks, (list, tuple)):
+        raise ArgumentTypeError(f"picks must be a list of titles, got {type(picks).__name__}")
+    for p in picks:
+        check_text(p, "picks")
     options = index.options()
     boxes = {}
     for n in range(4):

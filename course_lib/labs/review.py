@@ -23,9 +23,9 @@ from torch import nn
 
 from .. import article_program
 from ..article import PROGRAM, errata_table
-from ..checks import check_instance, check_text
+from ..checks import check_instance, check_int, check_text
 from ..course import COURSE
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ArgumentTypeError
 from ..quiz import QUESTIONS, Question, grade, prompt_text
 from ..references import PAPERS
 from ..results import format_entry, load_results
@@ -130,7 +130,13 @@ class Recorded:
         return lower if self.value < other.value else higher if self.value > other.value else same
 
 
+def _results(results: dict | None) -> dict:
+    """``results`` as given (a dict, as :func:`~course_lib.results.load_results` returns), or the recorded ones."""
+    return load_results() if results is None else check_instance(results, "results", dict)
+
+
 def _check_listed(key: str) -> None:
+    check_text(key, "key")
     if key not in RESULT_KEYS:
         raise ArgumentError(f"{key!r} is not in course_lib.labs.review.RESULT_KEYS; add it there to quote it")
 
@@ -141,7 +147,7 @@ def recorded(key: str, results: dict | None = None) -> Recorded:
     Defined in: notebooks/13_review.ipynb
     """
     _check_listed(key)
-    results = load_results() if results is None else results
+    results = _results(results)
     if key not in results:
         return Recorded(key, missing=True)
     entry = results[key]
@@ -156,7 +162,9 @@ def recorded_cell(key: str, row: dict, column: str, results: dict | None = None)
     Defined in: notebooks/13_review.ipynb
     """
     _check_listed(key)
-    results = load_results() if results is None else results
+    check_instance(row, "row", dict)
+    check_text(column, "column")
+    results = _results(results)
     entry = results.get(key)
     if entry is None or "columns" not in entry:
         return Recorded(key, missing=True)
@@ -175,7 +183,7 @@ def missing_results(results: dict | None = None) -> list[str]:
 
     Defined in: notebooks/13_review.ipynb
     """
-    results = load_results() if results is None else results
+    results = _results(results)
     missing = [k for k in RESULT_KEYS if k not in results]
     for key, row, column in RESULT_CELLS:
         if key in results and recorded_cell(key, dict(row), column, results).missing:
@@ -200,7 +208,7 @@ def quoted_table(results: dict | None = None) -> pd.DataFrame:
 
     Defined in: notebooks/13_review.ipynb
     """
-    results = load_results() if results is None else results
+    results = _results(results)
     rows = []
     for key in RESULT_KEYS:
         entry = results.get(key)
@@ -215,6 +223,7 @@ def quoted_table(results: dict | None = None) -> pd.DataFrame:
 
 
 def _stem(number: str) -> str:
+    check_text(number, "number")
     for nb in COURSE:
         if nb.stem[:2] == number:
             return nb.stem
@@ -227,6 +236,8 @@ def nb_link(number: str, text: str | None = None) -> str:
     Defined in: notebooks/13_review.ipynb
     """
     stem = _stem(number)
+    if text is not None:
+        check_text(text, "text")
     label = text or f"notebook {number}"
     exists = any(nb.stem == stem and nb.exists for nb in COURSE)
     if exists:
@@ -237,6 +248,12 @@ def nb_link(number: str, text: str | None = None) -> str:
 # ----------------------------------------------------------------------------------------------
 # §9: the FAQ answers, written from the recorded results (an answer whose results are absent is skipped)
 # ----------------------------------------------------------------------------------------------
+def _check_needed(needed) -> None:
+    check_instance(needed, "needed", (list, tuple))
+    for r in needed:
+        check_instance(r, "needed's items", Recorded)
+
+
 def skipped(topic: str, needed: list[Recorded]) -> str:
     """The line that stands in for an answer whose recorded results are absent: which notebook produces them.
 
@@ -244,6 +261,8 @@ def skipped(topic: str, needed: list[Recorded]) -> str:
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_text(topic, "topic")
+    _check_needed(needed)
     by_notebook: dict[str, list[str]] = {}
     for r in needed:
         if r.missing and r.key not in by_notebook.setdefault(r.key[:2], []):
@@ -265,6 +284,9 @@ def bullet(topic: str, needed: list[Recorded], write) -> str:
 
     Defined in: notebooks/13_review.ipynb
     """
+    _check_needed(needed)
+    if not callable(write):
+        raise ArgumentTypeError(f"write must be a function returning the Markdown bullet, got {type(write).__name__}")
     return skipped(topic, needed) if any(r.missing for r in needed) else write()
 
 
@@ -409,9 +431,10 @@ def faq_answer(section: str, results: dict | None = None) -> str:
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_text(section, "section")
     if section not in FAQ_ANSWERS:
         raise ArgumentError(f"§9 has the questions {', '.join(FAQ_ANSWERS)}; got {section!r}")
-    return FAQ_ANSWERS[section](load_results() if results is None else results)
+    return FAQ_ANSWERS[section](_results(results))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -424,7 +447,7 @@ def loss_ladder(results: dict | None = None) -> pd.DataFrame:
 
     Defined in: notebooks/13_review.ipynb
     """
-    results = load_results() if results is None else results
+    results = _results(results)
     wanted = [
         ("uniform over the characters", "01", recorded_cell("01.orders", {"n": 0}, "val bits/char", results)),
         ("unigram (n = 1)", "01", recorded_cell("01.orders", {"n": 1}, "val bits/char", results)),
@@ -449,6 +472,10 @@ def plot_loss_ladder(ladder: pd.DataFrame):
 
     Defined in: notebooks/13_review.ipynb
     """
+    check_instance(ladder, "ladder", pd.DataFrame)
+    lacking = [c for c in ("model", "notebook", "bits/char") if c not in ladder.columns]
+    if lacking:
+        raise ArgumentError(f"ladder must be a table from loss_ladder(); it lacks the columns {lacking}")
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(ladder), 2) + 1.2))
     if ladder.empty:
         ax.text(0.5, 0.5, "no results recorded yet", ha="center", va="center", transform=ax.transAxes)
@@ -474,7 +501,8 @@ def verdict_html(q: Question, answer, results: dict | None = None) -> HTML:
 
     Defined in: notebooks/13_review.ipynb
     """
-    v = grade(q, answer, results)
+    check_instance(q, "q", Question)
+    v = grade(q, answer, _results(results) if q.uses else results)
     colour, background, mark = ("#0a6b2c", "#e8f6ec", "✓") if v.correct else ("#8a5300", "#fff6e0", "✗")
     exists = any(nb.stem == v.notebook and nb.exists for nb in COURSE)
     link = (
@@ -494,10 +522,12 @@ def quiz_panel(question: Question | str, results: dict | None = None) -> Panel:
 
     Defined in: notebooks/13_review.ipynb
     """
+    if not isinstance(question, Question):
+        check_text(question, "question")
     q = question if isinstance(question, Question) else next((x for x in QUESTIONS if x.id == question), None)
     if q is None:
         raise ArgumentError(f"no question {question!r}; the quiz has {', '.join(x.id for x in QUESTIONS)}")
-    results = load_results() if (results is None and q.uses) else results
+    results = _results(results) if (results is not None or q.uses) else results
     if q.uses and any(k not in results for k in q.uses):
         title = f"Q{q.id} — needs notebook {q.notebook}'s recorded results"
     else:
@@ -659,6 +689,9 @@ def plot_papers_timeline():
 # ----------------------------------------------------------------------------------------------
 # Exercise 13.1: count parameters as Keras does
 # ----------------------------------------------------------------------------------------------
+MAX_BUILT = 20_000_000  # parameters torch_reference_count builds at most (80 MB of float32 weights)
+
+
 def torch_reference_count(vocab_size: int, embedding_dim: int, hidden_size: int) -> dict[str, int]:
     """Parameters of §5.2's model built from PyTorch modules: Embedding, LSTM, Linear; and the Keras count.
 
@@ -667,6 +700,14 @@ def torch_reference_count(vocab_size: int, embedding_dim: int, hidden_size: int)
 
     Defined in: notebooks/13_review.ipynb
     """
+    vocab_size = check_int(vocab_size, "vocab_size", min=1)
+    embedding_dim = check_int(embedding_dim, "embedding_dim", min=1)
+    hidden_size = check_int(hidden_size, "hidden_size", min=1)
+    rough = vocab_size * (embedding_dim + hidden_size) + 4 * hidden_size * (embedding_dim + hidden_size)
+    if rough > MAX_BUILT:
+        raise ArgumentError(
+            f"these sizes make about {rough:,} parameters; the limit for building them is {MAX_BUILT:,}"
+        )
     layers = {
         "Embedding": nn.Embedding(vocab_size, embedding_dim),
         "LSTM": nn.LSTM(embedding_dim, hidden_size, batch_first=True),

@@ -26,15 +26,46 @@ import seaborn as sns
 import torch
 
 from ..attribution import captum_token_attributions, integrated_gradients
-from ..checks import check_seed
+from ..checks import (
+    check_float,
+    check_instance,
+    check_int,
+    check_mask,
+    check_seed,
+    check_tensor,
+    check_text,
+    check_token_ids,
+)
 from ..config import ROOT
+from ..data import CharTokenizer
 from ..distributed import ddp_matches_single_process, single_process_step
+from ..errors import ArgumentError, ArgumentTypeError
+from ..models.gpt import GPT
+from ..models.sentence_classifier import EmbeddingClassifier
 from ..probes import char_task_labels, control_labels, fit_linear_probe, gpt_hidden_states
 from ..quantize import generation_speed, quantize_int8, state_dict_bytes
 from ..scaling import PowerLawFit
 from ..train import evaluate_lm
 from ..widgets import HTML, InputError, Panel, require_text
+from .context import _check_classifier
 from .exercises import Hint, exercise
+
+MAX_STEPS_IG = 1024  # integrated-gradients steps at most (the panel offers up to 64)
+
+
+def _check_frame(frame, name: str, columns) -> pd.DataFrame:
+    """``frame`` must be a non-empty DataFrame with ``columns`` (the table the lab's own function returns)."""
+    check_instance(frame, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking or frame.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    return frame
+
+
+def _check_fits(**fits) -> None:
+    for name, fit in fits.items():
+        check_instance(fit, name, PowerLawFit)
+
 
 DDP_SCRIPT = ROOT / "benchmarks" / "ddp_shakespeare.py"
 
@@ -50,8 +81,17 @@ def scaling_table(runs: list[dict], peak_flops: float | None = None) -> pd.DataF
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    keys = ("set", "size", "params", "params_non_embedding", "tokens", "flops", "train_seconds", "val_loss")
+    if isinstance(runs, (str, dict)) or not isinstance(runs, (list, tuple)):
+        raise ArgumentTypeError(f"runs must be a list of run records (dicts), got {type(runs).__name__}")
+    for r in runs:
+        if not isinstance(r, dict) or any(k not in r for k in keys):
+            raise ArgumentError(f"each run must be a dict with the keys {list(keys)}, got {r!r:.80}")
+    if peak_flops is not None:
+        peak_flops = check_float(peak_flops, "peak_flops", min=0.0, min_open=True)
     t = pd.DataFrame(
-        [
+        columns=["set", "size", "params", "non-embedding params", "tokens", "FLOPs", "train s", "val nats/char"],
+        data=[
             {
                 "set": r["set"],
                 "size": r["size"],
@@ -63,7 +103,7 @@ def scaling_table(runs: list[dict], peak_flops: float | None = None) -> pd.DataF
                 "val nats/char": r["val_loss"],
             }
             for r in runs
-        ]
+        ],
     )
     if peak_flops:
         t["MFU"] = t["FLOPs"] / t["train s"] / peak_flops
@@ -75,8 +115,13 @@ def plot_scaling(table: pd.DataFrame, fit: PowerLawFit, fit_floor: PowerLawFit, 
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    check_text(x, "x")
+    _check_frame(table, "table", ["set", "size", "FLOPs", "val nats/char", x])
+    _check_fits(fit=fit, fit_floor=fit_floor)
     same = table[table["set"] == "same tokens"]
+    if same.empty:
+        raise ArgumentError("table has no run of the set 'same tokens' to plot against size")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
     ax = axes[0]
     sns.scatterplot(data=same, x=x, y="val nats/char", s=60, ax=ax, label="trained (same 1.2M characters)", zorder=3)
     grid = np.geomspace(same[x].min() / 2, same[x].max() * 100, 100)
@@ -113,7 +158,10 @@ def extrapolation_table(fit: PowerLawFit, fit_floor: PowerLawFit, params: list[f
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    p = np.asarray(params, dtype=float)
+    _check_fits(fit=fit, fit_floor=fit_floor)
+    if isinstance(params, (str, dict)) or not isinstance(params, (list, tuple, np.ndarray)):
+        raise ArgumentTypeError(f"params must be a list of model sizes, got {type(params).__name__}")
+    p = np.asarray([check_float(v, "params", min=1.0, max=1e15) for v in params], dtype=float)
     lo, hi = fit.predict_interval(p)
     return pd.DataFrame(
         {
@@ -165,6 +213,9 @@ def torchrun_command(nproc: int, *script_args: str) -> list[str]:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_int(nproc, "nproc", min=1, max=os.cpu_count() or 1)
+    for arg in script_args:
+        check_text(arg, "script_args")
     return [
         sys.executable,
         "-m",
@@ -189,6 +240,13 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
     from ..char_lm import shakespeare_char_data
     from ..distributed import make_model
 
+    if not isinstance(size, dict) or set(size) != set(TINY):
+        raise ArgumentError(f"size must be a dict with the keys {sorted(TINY)}, got {size!r:.80}")
+    for key in TINY:
+        check_int(size[key], f"size[{key!r}]", min=1, max=1024)
+    check_int(batch_size, "batch_size", min=2, max=1024)
+    check_seed(seed)
+    check_float(timeout, "timeout", min=0.0, min_open=True)
     tok, train_ids, _ = shakespeare_char_data()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ddp.pt"
@@ -281,6 +339,19 @@ def exposure_frame(models_extra: dict) -> pd.DataFrame:
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    if not isinstance(models_extra, dict):
+        raise ArgumentTypeError(
+            f"models_extra must be a dict {{name: checkpoint extra}}, got {type(models_extra).__name__}"
+        )
+    exposure_keys = ("insertions", "secret", "rank", "exposure", "exposure_skewnormal")
+    for name, info in models_extra.items():
+        ok = isinstance(info, dict) and "dp" in info and isinstance(info.get("exposures"), list)
+        ok = ok and (not info["dp"] or isinstance(info.get("epsilon"), (int, float)))
+        if not ok or any(not isinstance(e, dict) or any(k not in e for k in exposure_keys) for e in info["exposures"]):
+            raise ArgumentError(
+                f"models_extra[{name!r}] must be a checkpoint's extra dict with 'dp', 'epsilon' and 'exposures' "
+                f"(each with {list(exposure_keys)})"
+            )
     rows = []
     for info in models_extra.values():
         label = "non-private" if not info["dp"] else f"DP-SGD ε={info['epsilon']:.1f}"
@@ -299,6 +370,9 @@ def plot_exposure(frame: pd.DataFrame, space: int, unseen: float):
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    _check_frame(frame, "frame", ["insertions", "exposure", "model"])
+    space = check_int(space, "space", min=2)
+    unseen = check_float(unseen, "unseen")
     f = frame.assign(x=frame["insertions"].replace(0, 0.3))
     fig, ax = plt.subplots(figsize=(7.5, 4.3))
     sns.lineplot(data=f, x="x", y="exposure", hue="model", style="model", markers=True, errorbar=("pi", 100), ax=ax)
@@ -327,7 +401,16 @@ def probe_study(model, tokenizer, text: str, n_train: int, n_test: int, seed: in
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", GPT)
+    check_instance(tokenizer, "tokenizer", CharTokenizer)
+    check_text(text, "text")
+    n_train = check_int(n_train, "n_train", min=1, max=1_000_000)
+    n_test = check_int(n_test, "n_test", min=1, max=1_000_000)
     T = model.config.block_size
+    if tokenizer.unknown(text):
+        raise ArgumentError(f"text has characters the tokenizer does not know: {''.join(tokenizer.unknown(text))!r}")
+    if len(text) < T:
+        raise ArgumentError(f"text must hold at least one window of block_size={T} characters, got {len(text)}")
     n_win = len(text) // T
     ids = torch.tensor(tokenizer.encode(text[: n_win * T])).view(n_win, T)
     types = ids.reshape(-1).numpy()
@@ -370,6 +453,9 @@ def plot_probes(frame: pd.DataFrame):
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    _check_frame(frame, "frame", ["task", "labels", "layer", "test_acc", "majority"])
+    if not (frame["labels"] == "property").any():
+        raise ArgumentError("frame has no 'property' rows (probe_study's output has one per task and layer)")
     tasks = list(dict.fromkeys(frame["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.8), sharey=True)
     for ax, task in zip(np.atleast_1d(axes), tasks):
@@ -392,6 +478,10 @@ def head_ablation(model, val_ids: torch.Tensor, eval_tokens: int) -> pd.DataFram
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", GPT)
+    check_tensor(val_ids, "val_ids", dim=1, dtype="integer")
+    if eval_tokens is not None:
+        check_int(eval_tokens, "eval_tokens", min=1)
     T, H, C = model.config.block_size, model.config.n_head, model.config.n_embd
     d = C // H
     base = evaluate_lm(model, val_ids, T, batch_size=64, max_tokens=eval_tokens)
@@ -423,6 +513,9 @@ def attribution_html(model, tokenizer, sentence: str, n_steps: int = 32) -> HTML
     """
     from ..sentiment import encode, predict_proba
 
+    _check_classifier(model, tokenizer)
+    check_text(sentence, "sentence")
+    n_steps = check_int(n_steps, "n_steps", min=1, max=MAX_STEPS_IG)
     sentence = require_text(sentence, "a review sentence (e.g. 'The battery died after a day')")
     words = tokenizer.tokenize(sentence)
     known = [w for w in words if w in tokenizer.stoi]
@@ -464,8 +557,13 @@ def attribution_panel(model, tokenizer, sentences: list[str]) -> Panel:
     """
     import ipywidgets as w
 
+    _check_classifier(model, tokenizer)
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        raise ArgumentTypeError(f"sentences must be a list of sentences, got {type(sentences).__name__}")
     if not sentences:
-        raise ValueError("give at least one sentence to choose from")
+        raise ArgumentError("give at least one sentence to choose from")
+    for sentence in sentences:
+        check_text(sentence, "sentences")
     own = "(type your own below)"
 
     def render(sentence: str, text: str, steps: int):
@@ -498,6 +596,13 @@ def ig_check(model, ids: torch.Tensor, mask: torch.Tensor, n_steps: int = 64) ->
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
+    check_instance(model, "model", EmbeddingClassifier, "embedding sentence classifier (make_classifier)")
+    check_token_ids(ids, "ids", model.cfg.vocab_size)
+    check_tensor(ids, "ids", dim=2)
+    check_mask(mask, "mask", tuple(ids.shape), exact_dims=True)
+    if mask.shape != ids.shape:
+        raise ArgumentError(f"mask must have the shape of ids {tuple(ids.shape)}, got {tuple(mask.shape)}")
+    n_steps = check_int(n_steps, "n_steps", min=1, max=MAX_STEPS_IG)
     mine = integrated_gradients(model, ids, mask, n_steps=n_steps)
     theirs, delta = captum_token_attributions(model, ids, mask, n_steps=n_steps)
     return {

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
 
 import ipywidgets as w
 import pandas as pd
 
-from ..checks import check_text
+from ..checks import check_instance, check_int, check_text
 from ..config import DATA_DIR
 from ..data import DataFileError, read_checksums, verify_file
 from ..generate import generate_text
@@ -39,7 +40,8 @@ def speaker_report(name: str, text: str, counts: Counter | None = None, n_lines:
     Defined in: notebooks/00_start_here.ipynb
     """
     check_text(text, "text")
-    counts = counts if counts is not None else speaker_counts(text)
+    counts = speaker_counts(text) if counts is None else check_instance(counts, "counts", Mapping)
+    n_lines = check_int(n_lines, "n_lines", min=0)
     key = require_text(name, "a character's name (e.g. ROMEO)").upper()
     if key not in counts:
         near = closest_matches(key, counts)

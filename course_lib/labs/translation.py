@@ -22,10 +22,21 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from matplotlib.axes import Axes
 
-from ..checks import check_choice, check_int, check_seed
+from ..checks import (
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_path,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..config import CHECKPOINT_DIR, set_seed
 from ..data import WordTokenizer
+from ..errors import ArgumentError, ArgumentTypeError
 from ..models.gpt import GPT, GPTConfig
 from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ..nn_utils import make_adamw
@@ -103,11 +114,33 @@ def translation_data(seed: int = 0) -> dict[str, list[Pair]]:
     return split_pairs(load_pairs(), val_frac=0.1, test_frac=0.1, seed=seed)
 
 
+def _check_tokenizers(recipe, tokenizers) -> tuple:
+    n = 1 if recipe.kind == "gpt" else 2
+    if not isinstance(tokenizers, tuple) or len(tokenizers) != n:
+        want = "(joint,)" if n == 1 else "(french, english)"
+        raise ArgumentError(
+            f"tokenizers must be the tuple {want} of make_tokenizers for a {recipe.kind}, got {tokenizers!r:.60}"
+        )
+    for tok in tokenizers:
+        check_instance(tok, "tokenizers", WordTokenizer)
+    return tokenizers
+
+
+def _check_pairs(pairs, name: str) -> list:
+    if isinstance(pairs, str) or not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ArgumentTypeError(f"{name} must be a non-empty list of translation Pairs, got {type(pairs).__name__}")
+    for p in pairs:
+        check_instance(p, name, Pair, "translation Pair")
+    return list(pairs)
+
+
 def build_model(recipe: TranslationRecipe, tokenizers: tuple) -> torch.nn.Module:
     """A fresh model of ``recipe.kind`` sized for the tokenizers ``(src, tgt)`` or ``(joint,)``.
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(recipe, "recipe", TranslationRecipe)
+    _check_tokenizers(recipe, tokenizers)
     r = recipe
     if r.kind == "gpt":
         (tok,) = tokenizers
@@ -141,6 +174,8 @@ def make_tokenizers(recipe: TranslationRecipe, train_pairs) -> tuple:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(recipe, "recipe", TranslationRecipe)
+    _check_pairs(train_pairs, "train_pairs")
     if recipe.kind == "gpt":
         return (build_joint_tokenizer(train_pairs, recipe.min_freq),)
     return build_tokenizers(train_pairs, recipe.min_freq)
@@ -248,7 +283,7 @@ def load_translator(kind: str, path: str | Path | None = None):
     Defined in: notebooks/08_translation.ipynb
     """
     check_choice(kind, "kind", KINDS)
-    path = CHECKPOINTS[kind] if path is None else path
+    path = CHECKPOINTS[kind] if path is None else check_path(path, "path")
     extra = load_checkpoint(path)["extra"]
     recipe = TranslationRecipe(**extra["recipe"])
     tokenizers = tuple(WordTokenizer.from_dict(d) for d in extra["tokenizers"])
@@ -267,6 +302,10 @@ def evaluate(translator: Translator, pairs, beam_size: int = 1, length_penalty: 
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(translator, "translator", Translator)
+    pairs = _check_pairs(pairs, "pairs")
+    beam_size = check_int(beam_size, "beam_size", min=1, max=32)
+    length_penalty = check_float(length_penalty, "length_penalty", min=0.0, max=10.0)
     hyps = [t[0].text for t in translator.translate([p.french for p in pairs], beam_size, length_penalty)]
     refs = [p.english for p in pairs]
     bleu, bleu_sig = corpus_bleu(hyps, refs)
@@ -292,7 +331,25 @@ def bleu_by_length(stats: dict[str, np.ndarray], lengths, bins=((1, 4), (5, 5), 
     """
     from ..translation import bleu_from_statistics
 
-    lengths = np.asarray(lengths)
+    if not isinstance(stats, dict) or not stats:
+        raise ArgumentTypeError(
+            f"stats must be a non-empty dict {{system: (N, 10) statistics}}, got {type(stats).__name__}"
+        )
+    if isinstance(lengths, (str, dict)) or not hasattr(lengths, "__len__"):
+        raise ArgumentTypeError(f"lengths must be a list of source lengths, got {type(lengths).__name__}")
+    lengths = np.array([check_int(n, "lengths", min=0) for n in lengths], dtype=int)
+    for name, s in stats.items():
+        check_text(name, "a system name of stats")
+        if not isinstance(s, np.ndarray) or s.shape != (len(lengths), 10) or not np.isfinite(s).all():
+            raise ArgumentError(
+                f"stats[{name!r}] must be a finite ({len(lengths)}, 10) array of bleu_statistics, one row per sentence"
+            )
+    if isinstance(bins, (str, dict)) or not isinstance(bins, (list, tuple)):
+        raise ArgumentTypeError(f"bins must be a list of (lo, hi) length ranges, got {type(bins).__name__}")
+    for b in bins:
+        if not isinstance(b, (list, tuple)) or len(b) != 2:
+            raise ArgumentError(f"bins must hold (lo, hi) pairs, got {b!r:.40}")
+        check_int(b[1], "bins", min=check_int(b[0], "bins", min=0))
     rows = []
     for name, s in stats.items():
         for lo, hi in bins:
@@ -310,11 +367,36 @@ def bleu_by_length(stats: dict[str, np.ndarray], lengths, bins=((1, 4), (5, 5), 
     return pd.DataFrame(rows)
 
 
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if ax is not None:
+        axes = [ax] if n_axes == 1 else ax
+        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in axes:
+            check_instance(a, "ax", Axes, "matplotlib Axes")
+
+
+def _check_tokens(tokens, name: str, n: int) -> list[str]:
+    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
+        raise ArgumentError(
+            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
+        )
+    for t in tokens:
+        check_text(t, name)
+    return list(tokens)
+
+
 def plot_bleu_by_length(table: pd.DataFrame, ax=None):
     """Line plot of :func:`bleu_by_length`: BLEU against source length, one line per system.
 
     Defined in: notebooks/08_translation.ipynb
     """
+    _check_plot_table(table, "table", ("system", "words", "sentences", "BLEU"), ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4))
     sns.pointplot(data=table, x="words", y="BLEU", hue="system", ax=ax, markers="o")
@@ -332,6 +414,13 @@ def plot_alignment(weights: torch.Tensor, source_tokens, target_tokens, ax=None,
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_tensor(weights, "weights", dim=2, dtype="float", finite=True)
+    source_tokens = _check_tokens(source_tokens, "source_tokens", weights.size(1))
+    target_tokens = _check_tokens(target_tokens, "target_tokens", weights.size(0))
+    if title is not None:
+        check_text(title, "title")
+    if ax is not None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
     w_ = weights.detach().numpy()
     fig_size = (0.6 * len(source_tokens) + 2.5, 0.45 * len(target_tokens) + 1.5)
     ax = heatmap(
@@ -368,6 +457,14 @@ def translation_panel(translators: dict[str, Translator], example: str = "Je sui
 
     from ..plots import figure_to_png
 
+    if not isinstance(translators, dict) or not translators:
+        raise ArgumentTypeError(
+            f"translators must be a non-empty dict {{name: Translator}}, got {type(translators).__name__}"
+        )
+    for name, tr in translators.items():
+        check_text(name, "a translator name")
+        check_instance(tr, f"translators[{name!r}]", Translator)
+    check_text(example, "example")
     names = list(translators)
 
     def render(sentence: str, model: str, beam: int):

@@ -13,14 +13,24 @@ import math
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
 from ..article import ERRATA
-from ..checks import check_choice, check_float, check_instance, check_int, check_seed, check_tensor
+from ..checks import (
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..data import WordTokenizer, word_split
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ArgumentTypeError
 from ..losses import (
     article_case_study_loss,
     article_decoder_loss,
@@ -50,6 +60,13 @@ def toy_vae_loss(model: ToyVAE, batch: dict) -> dict:
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_instance(model, "model", ToyVAE)
+    if not isinstance(batch, dict) or "x" not in batch:
+        raise ArgumentError(f"batch must be a dict {{'x': (B, D) points, 'beta': float}}, got {batch!r:.60}")
+    _check_toy(model, batch["x"], "batch['x']")
+    for key in ("beta", "encoder_weight"):
+        if key in batch:
+            check_float(batch[key], f"batch[{key!r}]", min=0.0)
     mean, mu, logvar, z = model(batch["x"])
     out = vae_loss(mean, batch["x"], mu, logvar, beta=batch.get("beta", 1.0), log_sigma=model.log_sigma)
     out["sigma"] = model.log_sigma.detach().exp().mean()
@@ -61,10 +78,26 @@ def toy_vae_loss(model: ToyVAE, batch: dict) -> dict:
     return out
 
 
+MAX_STEPS = 100_000  # training steps of one lab run at most (the notebook's longest run takes a few thousand)
+MAX_BATCH = 1 << 16  # rows per batch at most
+
+
+def _check_train_args(x, steps, batch_size, seed, lr, progress, data_dim: int | None = 2) -> None:
+    """The arguments every toy training run of this lab shares, checked before a model is built."""
+    check_tensor(x, "x", dim=2, dtype="float", finite=True)
+    if not len(x) or (data_dim is not None and x.shape[1] != data_dim):
+        raise ArgumentError(f"x must be a non-empty (N, {data_dim}) tensor of points, got shape {tuple(x.shape)}")
+    check_int(steps, "steps", min=1, max=MAX_STEPS)
+    check_int(batch_size, "batch_size", min=1, max=MAX_BATCH)
+    check_seed(seed)
+    check_float(lr, "lr", min=0.0, max=10.0, min_open=True)
+    check_flag(progress, "progress")
+
+
 def _train_toy(model, x, loss_fn, steps, batch_size, seed, lr, progress, desc, extra=None, optimizers=None):
     """Minibatches of ``x`` (and the ``extra`` batch entries) for ``train``; Adam unless ``optimizers`` is given."""
     generator = torch.Generator().manual_seed(check_seed(seed))
-    check_tensor(x, "x", dim=2, dtype="float", finite=True)
+    _check_train_args(x, steps, batch_size, seed, lr, progress, data_dim=None)
     steps = check_int(steps, "steps", min=1)
     batch_size = check_int(batch_size, "batch_size", min=1)
     lr = check_float(lr, "lr", min=0.0, min_open=True)
@@ -100,6 +133,11 @@ def train_toy_vae(
     """
     beta = check_float(beta, "beta", min=0.0)
     encoder_weight = check_float(encoder_weight, "encoder_weight", min=0.0)
+    if config is not None:
+        check_instance(config, "config", ToyVAEConfig)
+    _check_train_args(x, steps, batch_size, seed, lr, progress, (config or ToyVAEConfig()).data_dim)
+    if desc is not None:
+        check_text(desc, "desc")
     torch.manual_seed(check_seed(seed))
     model = ToyVAE(config)
     sig = "σ learned" if model.config.obs_sigma is None else f"σ = {model.config.obs_sigma:g}"
@@ -109,6 +147,15 @@ def train_toy_vae(
     return model, hist
 
 
+def _check_toy(model, x, name: str = "x", types=ToyVAE) -> None:
+    check_instance(model, "model", types)
+    check_tensor(x, name, dim=2, dtype="float", finite=True)
+    if not len(x) or x.shape[1] != model.config.data_dim:
+        raise ArgumentError(
+            f"{name} must be a non-empty (N, {model.config.data_dim}) tensor of points, got shape {tuple(x.shape)}"
+        )
+
+
 def toy_log_likelihood(model: ToyVAE, x: torch.Tensor, k: int = 256, seed: int = 0) -> torch.Tensor:
     """Importance-weighted estimate of log p(x) (nats) for each row of ``x`` (N, D), with ``k`` samples.
 
@@ -116,6 +163,8 @@ def toy_log_likelihood(model: ToyVAE, x: torch.Tensor, k: int = 256, seed: int =
 
     Defined in: notebooks/06_vae.ipynb
     """
+    _check_toy(model, x)
+    k = check_int(k, "k", min=1, max=100_000)
     generator = torch.Generator().manual_seed(check_seed(seed))
     with torch.no_grad():
         mu, logvar = model.encode(x)  # (N, d)
@@ -138,6 +187,11 @@ def sample_quality(samples: torch.Tensor, x_val: torch.Tensor, tol: float = 2 * 
 
     Defined in: notebooks/06_vae.ipynb
     """
+    for name, value in (("samples", samples), ("x_val", x_val)):
+        check_tensor(value, name, dim=2, dtype="float", finite=True)
+        if not len(value) or value.shape[1] != 2:
+            raise ArgumentError(f"{name} must be a non-empty (N, 2) tensor of points, got shape {tuple(value.shape)}")
+    tol = check_float(tol, "tol", min=0.0, min_open=True)
     samples = torch.as_tensor(samples, dtype=torch.float32)
     on = (distance_to_spiral(samples) < tol).float().mean().item()
     covers = torch.cdist(torch.as_tensor(x_val, dtype=torch.float32), samples).min(dim=1).values < tol
@@ -157,6 +211,10 @@ def summarize_toy_vae(
 
     Defined in: notebooks/06_vae.ipynb
     """
+    _check_toy(model, x)
+    check_tensor(t, "t", shape=(len(x),), dtype="float", finite=True)
+    n_prior = check_int(n_prior, "n_prior", min=1, max=1_000_000)
+    k = check_int(k, "k", min=1, max=100_000)
     generator = torch.Generator().manual_seed(check_seed(seed))
     mu, logvar = model.encode(x)
     z = reparameterize(mu, logvar, generator)
@@ -179,6 +237,17 @@ def summarize_toy_vae(
     }
 
 
+SUMMARY_KEYS = ("x", "t", "recon", "mu", "prior", "recon_nll", "kl", "neg_elbo", "log_px", "sigma",
+                "on_spiral", "covers_data")  # fmt: skip
+
+
+def _check_summary(summary, name: str) -> dict:
+    """``summary`` must be :func:`summarize_toy_vae`'s dict."""
+    if not isinstance(summary, dict) or any(k not in summary for k in SUMMARY_KEYS):
+        raise ArgumentError(f"{name} must be a dict from summarize_toy_vae(model, x, t), got {summary!r:.60}")
+    return summary
+
+
 def plot_toy_vae(summary: dict, title: str = "", axes=None):
     """Three panels: data and reconstructions, the latent means coloured by position on the spiral, prior samples.
 
@@ -186,7 +255,10 @@ def plot_toy_vae(summary: dict, title: str = "", axes=None):
 
     Defined in: notebooks/06_vae.ipynb
     """
-    s = summary
+    s = _check_summary(summary, "summary")
+    check_text(title, "title")
+    if axes is not None and (not isinstance(axes, (list, tuple, np.ndarray)) or len(axes) != 3):
+        raise ArgumentTypeError(f"axes must be three matplotlib Axes, got {type(axes).__name__}")
     own = axes is None
     if own:
         fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
@@ -250,6 +322,9 @@ def train_article_objective(
     Defined in: notebooks/06_vae.ipynb
     """
     check_choice(reading, "reading", ARTICLE_READINGS)
+    lam = check_float(lam, "lam", min=0.0)
+    sigma = check_float(sigma, "sigma", min=0.0, min_open=True)
+    _check_train_args(x, steps, batch_size, seed, lr, progress)
     torch.manual_seed(check_seed(seed))
     model = ToyAutoencoder()
     log_sigma = math.log(sigma)
@@ -288,6 +363,7 @@ def train_article_autoencoder(
     Defined in: notebooks/06_vae.ipynb
     """
     lam = check_float(lam, "lam", min=0.0)
+    _check_train_args(x, steps, batch_size, seed, lr, progress)
     torch.manual_seed(check_seed(seed))
     model = ToyAutoencoder()
 
@@ -324,6 +400,14 @@ def train_case_study(
     Defined in: notebooks/06_vae.ipynb
     """
     lam = check_float(lam, "lam", min=0.0)
+    check_tensor(word_vectors, "word_vectors", dim=2, dtype="float", finite=True)
+    if not word_vectors.numel() or word_vectors.shape[1] > 4096:
+        raise ArgumentError(
+            f"word_vectors must be a non-empty (T, D) tensor with D ≤ 4096, got {tuple(word_vectors.shape)}"
+        )
+    check_int(steps, "steps", min=1, max=MAX_STEPS)
+    check_float(lr, "lr", min=0.0, max=10.0, min_open=True)
+    check_flag(progress, "progress")
     torch.manual_seed(check_seed(seed))
     D = word_vectors.shape[1]
     pair = nn.ModuleDict({"encoder": nn.Linear(D, D), "decoder": nn.Linear(D, D)})
@@ -355,6 +439,7 @@ def summarize_article_model(model: ToyAutoencoder, x_val: torch.Tensor, reading:
     Defined in: notebooks/06_vae.ipynb
     """
     check_choice(reading, "reading", (*ARTICLE_READINGS, "§4.2.1"))
+    _check_toy(model, x_val, "x_val", ToyAutoencoder)
     generator = torch.Generator().manual_seed(check_seed(seed))
     z_prior = torch.randn(len(x_val), model.config.latent_dim, generator=generator)  # (N, d)
     prior = model.decoder(z_prior)
@@ -374,8 +459,13 @@ def plot_prior_grid(summaries: dict, title: str = ""):
 
     Defined in: notebooks/06_vae.ipynb
     """
+    if not isinstance(summaries, dict):
+        raise ArgumentTypeError(f"summaries must be a dict {{name: summary}}, got {type(summaries).__name__}")
     if not summaries:
         raise ArgumentError("plot_prior_grid needs at least one summary: {name: summarize_toy_vae(...)}")
+    for name, s in summaries.items():
+        _check_summary(s, f"summaries[{name!r}]")
+    check_text(title, "title")
     fig, axes = plt.subplots(2, len(summaries), figsize=(3.3 * len(summaries), 6.6), squeeze=False)
     for j, (name, s) in enumerate(summaries.items()):
         top, bottom = axes[0, j], axes[1, j]
@@ -400,6 +490,7 @@ def errata_markdown(notebook: str):
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_text(notebook, "notebook")
     rows = [e for e in ERRATA if e.notebook == notebook]
     if not rows:
         raise ArgumentError(f"no erratum points at {notebook!r}")
@@ -423,8 +514,13 @@ def beta_panel(summaries: dict[float, dict]) -> Panel:
 
     Defined in: notebooks/06_vae.ipynb
     """
+    if not isinstance(summaries, dict):
+        raise ArgumentTypeError(f"summaries must be a dict {{beta: summary}}, got {type(summaries).__name__}")
     if not summaries:
         raise ArgumentError("beta_panel needs at least one trained model: {beta: summarize_toy_vae(model, x, t)}")
+    for beta, s in summaries.items():
+        check_float(beta, "a β of summaries", min=0.0)
+        _check_summary(s, f"summaries[{beta!r}]")
     betas = sorted(summaries)
 
     def render(beta):
@@ -451,6 +547,10 @@ def encode_sentences(tok: WordTokenizer, sentences: list[str], max_tokens: int) 
     """
     check_instance(tok, "tok", WordTokenizer)
     max_tokens = check_int(max_tokens, "max_tokens", min=1, max=10_000)
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        raise ArgumentTypeError(f"sentences must be a list of sentences, got {type(sentences).__name__}")
+    for s in sentences:
+        check_text(s, "sentences")
     T = max_tokens + 1
     enc = torch.full((len(sentences), T), tok.pad_id, dtype=torch.long)
     dec = torch.full((len(sentences), T), tok.pad_id, dtype=torch.long)
@@ -466,6 +566,26 @@ def encode_sentences(tok: WordTokenizer, sentences: list[str], max_tokens: int) 
     return {"enc": enc, "dec": dec, "tgt": tgt}
 
 
+def _check_sentence_data(data, name: str, model) -> dict:
+    """``data`` must be :func:`encode_sentences`'s dict of (N, T) id tensors, over ``model``'s vocabulary."""
+    if not isinstance(data, dict) or any(k not in data for k in ("enc", "dec", "tgt")):
+        raise ArgumentError(
+            f"{name} must be a dict from encode_sentences with 'enc', 'dec' and 'tgt', got {data!r:.60}"
+        )
+    shape = getattr(data["enc"], "shape", None)
+    for key in ("enc", "dec", "tgt"):
+        check_tensor(data[key], f"{name}[{key!r}]", dim=2, dtype="integer", shape=shape)
+    vocab = model.config.vocab_size
+    enc, dec, tgt = data["enc"], data["dec"], data["tgt"]
+    if not enc.numel() or int(min(enc.min(), dec.min())) < 0 or int(max(enc.max(), dec.max())) >= vocab:
+        raise ArgumentError(f"{name} must hold at least one sentence of token ids in 0..{vocab - 1}")
+    if int(tgt.max()) >= vocab or int(tgt.min()) < -100:
+        raise ArgumentError(f"{name} must hold token ids in 0..{vocab - 1} (targets may be -100: padding)")
+    if "beta" in data:
+        check_float(data["beta"], f"{name}['beta']", min=0.0)
+    return data
+
+
 def sentence_vae_loss(model: SentenceVAE, batch: dict) -> dict:
     """Loss for :func:`course_lib.train.train`: negative ELBO of a batch ``{"enc", "dec", "tgt", "beta"}``.
 
@@ -473,6 +593,8 @@ def sentence_vae_loss(model: SentenceVAE, batch: dict) -> dict:
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_instance(model, "model", SentenceVAE)
+    _check_sentence_data(batch, "batch", model)
     logits, mu, logvar = model(batch["enc"], batch["dec"])
     out = vae_loss(logits, batch["tgt"], mu, logvar, beta=batch.get("beta", 1.0), kind="categorical")
     out["beta"] = torch.tensor(float(batch.get("beta", 1.0)))
@@ -488,7 +610,9 @@ def sentence_vae_metrics(model: SentenceVAE, data: dict, generator_seed: int = 0
 
     Defined in: notebooks/06_vae.ipynb
     """
-    g = torch.Generator().manual_seed(generator_seed)
+    check_instance(model, "model", SentenceVAE)
+    _check_sentence_data(data, "data", model)
+    g = torch.Generator().manual_seed(check_seed(generator_seed, "generator_seed"))
     with eval_mode(model):
         logits, mu, logvar = model(data["enc"], data["dec"], generator=g)
         parts = vae_loss(logits, data["tgt"], mu, logvar, beta=1.0, kind="categorical")
@@ -520,9 +644,20 @@ def train_sentence_vae(
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_instance(config, "config", SentenceVAEConfig)
+    steps = check_int(steps, "steps", min=1, max=MAX_STEPS)
+    anneal_steps = check_int(anneal_steps, "anneal_steps", min=0)
+    batch_size = check_int(batch_size, "batch_size", min=1, max=MAX_BATCH)
+    lr = check_float(lr, "lr", min=0.0, max=10.0, min_open=True)
+    if eval_every is not None:
+        check_int(eval_every, "eval_every", min=1)
+    check_text(desc, "desc")
+    check_flag(progress, "progress")
     torch.manual_seed(check_seed(seed))
     g = torch.Generator().manual_seed(check_seed(seed))
     model = SentenceVAE(config)
+    _check_sentence_data(train_data, "train_data", model)
+    _check_sentence_data(val_data, "val_data", model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = len(train_data["enc"])
 
@@ -552,7 +687,20 @@ def train_sentence_vae(
     return model, hist
 
 
+def _check_sentence_vae(model, tok) -> None:
+    check_instance(model, "model", SentenceVAE)
+    check_instance(tok, "tok", WordTokenizer)
+    if model.config.vocab_size != tok.vocab_size:
+        raise ArgumentError(
+            f"model was built for {model.config.vocab_size} words but tok has {tok.vocab_size}: "
+            "pass the tokenizer the model was trained with"
+        )
+
+
 def _known_ids(model: SentenceVAE, tok: WordTokenizer, sentence: str, what: str):
+    _check_sentence_vae(model, tok)
+    if sentence is not None and not isinstance(sentence, str):
+        raise InputError(f"{what} must be text, got {type(sentence).__name__}")
     text = require_text(sentence, what)
     words = word_split(text, lower=tok.lower)
     if not words:
@@ -583,7 +731,12 @@ def decode_latent(model: SentenceVAE, tok: WordTokenizer, z: torch.Tensor, max_l
 
     Defined in: notebooks/06_vae.ipynb
     """
+    _check_sentence_vae(model, tok)
+    check_tensor(z, "z", dim=(1, 2), dtype="float", finite=True)
     z = z[None] if z.dim() == 1 else z
+    if z.shape[-1] != model.config.latent_dim or not len(z):
+        raise ArgumentError(f"z must have (B, {model.config.latent_dim}) codes, got shape {tuple(z.shape)}")
+    max_len = check_int(max_len, "max_len", min=1, max=1000)
     return [tok.decode(ids) for ids in model.greedy(z, max_len=max_len)]
 
 
@@ -594,7 +747,12 @@ def interpolation_table(
 
     Defined in: notebooks/06_vae.ipynb
     """
-    check_int(n_steps, "n_steps", min=1)
+    check_int(n_steps, "n_steps", min=1, max=100)
+    if not isinstance(models, dict) or not models:
+        raise ArgumentTypeError(f"models must be a non-empty dict {{name: SentenceVAE}}, got {type(models).__name__}")
+    for name, model in models.items():
+        check_text(name, "a model name")
+        check_instance(model, f"models[{name!r}]", SentenceVAE)
     alphas = [i / n_steps for i in range(n_steps + 1)]
     table = {"α": [f"{al:.2f}" for al in alphas]}
     for name, model in models.items():
@@ -610,6 +768,10 @@ def interpolation_panel(
 
     Defined in: notebooks/06_vae.ipynb
     """
+    _check_sentence_vae(model, tok)
+    check_text(a, "a")
+    check_text(b, "b")
+    n_steps = check_int(n_steps, "n_steps", min=1, max=100)
 
     def render(a, b, alpha):
         enc_a, unk_a = _known_ids(model, tok, a, "a first sentence")
@@ -657,6 +819,9 @@ def order_sensitivity(model: SentenceVAE, data: dict, n: int = 500, seed: int = 
 
     Defined in: notebooks/06_vae.ipynb
     """
+    check_instance(model, "model", SentenceVAE)
+    _check_sentence_data(data, "data", model)
+    n = check_int(n, "n", min=1)
     g = torch.Generator().manual_seed(check_seed(seed))
     enc = data["enc"][:n].clone()  # (n, T)
     shuffled = enc.clone()

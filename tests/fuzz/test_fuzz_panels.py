@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 matplotlib.use("agg")
 
 import pool  # noqa: E402
+import pool_c  # noqa: E402  (the labs' tiny models and tables)
 from fuzzlib import BAD_STRINGS, close_figures, fuzz_settings  # noqa: E402
 
 FAST_S = 3.0  # generous: CI machines are shared; a learner's call is ~10x faster
@@ -90,6 +91,58 @@ def _quiz():
     return quiz_panel(quiz.QUESTIONS[0].id, {})
 
 
+def _gan_training():
+    from course_lib.labs.gan import gan_training_panel
+
+    # every (lr_d, seed) choice is cached: no control value trains a GAN (that takes seconds)
+    cache = {(lr_d, seed): pool_c._snapshots(seed) for lr_d in (1e-3, 5e-3) for seed in (0, 1)}
+    return gan_training_panel(cache, steps=10, snapshot_every=10, seeds=2, lr_d=5e-3, seed=0)
+
+
+def _attribution():
+    from course_lib.labs.scale import attribution_panel
+
+    model, tok = pool_c._classifier("mean")
+    return attribution_panel(model, tok, ["good food", "the service was bad"])
+
+
+def _beta():
+    from course_lib.labs.vae import beta_panel
+
+    return beta_panel({0.5: pool_c._summary(), 1.0: pool_c._summary(), 2.0: pool_c._summary()})
+
+
+def _interpolation():
+    from course_lib.labs.vae import interpolation_panel
+
+    return interpolation_panel(pool_c._sentence_vae(), pool_c._sentence_tok(), a="tom is happy .", b="i am hungry .")
+
+
+def _fill_mask():
+    from course_lib.labs.pretraining import fill_mask_panel
+
+    return fill_mask_panel(pool_c.tiny_bert(), pool_c.bpe_tok(), sentence="the food was [MASK] .")
+
+
+def _story():
+    from course_lib.labs.qa import story_panel
+
+    return story_panel({"MemN2N": pool_c.tiny_reader("memnet3")}, pool_c.babi_tok(), pool_c.babi_tests())
+
+
+def _translation():
+    from course_lib.labs.translation import translation_panel
+
+    # the shipped GRU + attention translator (2 MB, read from data/checkpoints): no tiny one translates a sentence
+    return translation_panel({"GRU + attention": pool_c.shipped_translator()}, example="je suis fatigué .")
+
+
+def _recommendation():
+    from course_lib.labs.recommendation import recommendation_panel
+
+    return recommendation_panel(pool_c.recommenders(), pool_c.title_index(), dict(pool_c._GENRES))
+
+
 def _simple(module, factory):
     def build():
         import importlib
@@ -112,6 +165,14 @@ PANELS = {
     "course_lib.labs.ngram.ngram_sampler_panel": _ngram,
     "course_lib.labs.review.quiz_panel": _quiz,
     "course_lib.labs.tour.speaker_panel": _speaker,
+    "course_lib.labs.gan.gan_training_panel": _gan_training,
+    "course_lib.labs.scale.attribution_panel": _attribution,
+    "course_lib.labs.pretraining.fill_mask_panel": _fill_mask,
+    "course_lib.labs.qa.story_panel": _story,
+    "course_lib.labs.recommendation.recommendation_panel": _recommendation,
+    "course_lib.labs.translation.translation_panel": _translation,
+    "course_lib.labs.vae.beta_panel": _beta,
+    "course_lib.labs.vae.interpolation_panel": _interpolation,
 }
 
 
