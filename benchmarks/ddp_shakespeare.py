@@ -22,7 +22,8 @@ joins the group (``gloo``; on GPUs one would use ``nccl`` and one process per GP
 global batch and trains on its share, and DDP averages the gradients in ``backward()``.
 
 ``--save-params PATH`` writes rank 0's weights after training (the test compares one DDP step with one
-single-process step on the union batch); ``--json PATH`` writes the throughput figures.
+single-process step on the union batch); ``--check-equivalence PATH`` does that one-step check with a tiny
+model first and then the timed run, in one launch (notebook 12); ``--json PATH`` writes the throughput figures.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ import torch.distributed as dist
 from course_lib.char_lm import shakespeare_char_data
 from course_lib.distributed import init_distributed, train_data_parallel
 
+#: The model and global batch of the equivalence check (``--check-equivalence``): small, so the check is fast.
+CHECK_SIZE = {"n_layer": 2, "n_head": 2, "n_embd": 32}
+CHECK_BATCH = 8
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -56,6 +61,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-clip", action="store_true", help="no gradient clipping")
     p.add_argument("--save-params", type=Path, default=None, help="write rank 0's weights here after training")
     p.add_argument("--json", type=Path, default=None, help="write rank 0's throughput figures here")
+    p.add_argument(
+        "--check-equivalence",
+        type=Path,
+        default=None,
+        help="first take one step with the tiny check model (2 layers × 32, global batch 8) and write rank 0's "
+        "weights here (notebook 12 compares them with one single-process step), then do the timed run",
+    )
     p.add_argument("--quiet", action="store_true")
     return p.parse_args(argv)
 
@@ -65,6 +77,12 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     rank, world = init_distributed("gloo")
     tok, train_ids, _ = shakespeare_char_data()
+    if args.check_equivalence:  # one launch, two jobs: the equivalence check, then the throughput run
+        check_model, _ = train_data_parallel(
+            train_ids, tok.vocab_size, CHECK_SIZE, 1, batch_size=CHECK_BATCH, seed=args.seed, progress=False
+        )
+        if rank == 0:
+            torch.save(check_model.state_dict(), args.check_equivalence)
     size = {"n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd}
     model, info = train_data_parallel(
         train_ids,

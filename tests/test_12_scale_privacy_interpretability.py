@@ -145,6 +145,42 @@ def test_one_ddp_step_on_two_processes_equals_one_step_on_the_union_batch():
     assert result["max_difference"] < 1e-5
 
 
+@pytest.mark.skipif(_can_spawn() is not None, reason=str(_can_spawn()))
+def test_one_launch_checks_equivalence_and_measures_throughput():
+    """Notebook 12 starts torchrun once: the tiny equivalence step, then the timed run."""
+    from course_lib.labs.scale import ddp_throughput
+
+    row = ddp_throughput(2, 1, steps=2, warmup_steps=0, check_equivalence=True)
+    assert row["world_size"] == 2 and row["threads"] == 1 and row["tokens_per_s"] > 0
+    assert row["match"] and row["max_difference"] < 1e-5 and row["max_step"] > 1e-3, row
+
+
+def test_single_process_throughput_runs_here_and_restores_the_threads():
+    from course_lib.labs.scale import ddp_throughput
+
+    before = torch.get_num_threads()
+    row = ddp_throughput(1, 1, steps=1, warmup_steps=0)
+    assert row["world_size"] == 1 and row["threads"] == 1 and row["params"] > 700_000
+    assert torch.get_num_threads() == before
+    with pytest.raises(ArgumentError, match="check_equivalence"):
+        ddp_throughput(1, 1, check_equivalence=True)
+
+
+def test_the_script_and_the_lab_agree_on_sizes():
+    """The in-process run trains what the script trains, and the check model is ddp_equivalence's."""
+    import importlib.util
+
+    from course_lib.labs import scale as lab
+
+    spec = importlib.util.spec_from_file_location("ddp_script", lab.DDP_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    defaults = script.parse_args([])
+    assert lab.DDP_SIZE == {"n_layer": defaults.n_layer, "n_head": defaults.n_head, "n_embd": defaults.n_embd}
+    assert (defaults.block_size, defaults.lr, defaults.seed) == (64, 3e-3, 0)
+    assert script.CHECK_SIZE == lab.TINY and script.CHECK_BATCH == 8
+
+
 def test_ddp_comparison_detects_a_different_model():
     a, b = tiny_gpt(0), tiny_gpt(1)
     same, worst = ddp_matches_single_process(a.state_dict(), b)

@@ -27,6 +27,7 @@ import torch
 
 from ..attribution import captum_token_attributions, integrated_gradients
 from ..checks import (
+    check_flag,
     check_float,
     check_instance,
     check_int,
@@ -36,7 +37,7 @@ from ..checks import (
     check_text,
     check_token_ids,
 )
-from ..config import ROOT
+from ..config import MAX_THREADS, ROOT
 from ..data import CharTokenizer
 from ..distributed import ddp_matches_single_process, single_process_step
 from ..errors import ArgumentError, ArgumentTypeError
@@ -237,9 +238,6 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    from ..char_lm import shakespeare_char_data
-    from ..distributed import make_model
-
     if not isinstance(size, dict) or set(size) != set(TINY):
         raise ArgumentError(f"size must be a dict with the keys {sorted(TINY)}, got {size!r:.80}")
     for key in TINY:
@@ -247,7 +245,6 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
     check_int(batch_size, "batch_size", min=2, max=1024)
     check_seed(seed)
     check_float(timeout, "timeout", min=0.0, min_open=True)
-    tok, train_ids, _ = shakespeare_char_data()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ddp.pt"
         args = [
@@ -266,6 +263,15 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
         args += ["--n-layer", str(size["n_layer"]), "--n-head", str(size["n_head"]), "--n-embd", str(size["n_embd"])]
         _run(torchrun_command(2, *args), timeout)
         ddp_state = torch.load(path, weights_only=True)
+    return _compare_with_single_process(ddp_state, size, batch_size, seed)
+
+
+def _compare_with_single_process(ddp_state: dict, size: dict, batch_size: int, seed: int) -> dict:
+    """DDP's weights after one step against one single-process step on the union batch (to 1e-5)."""
+    from ..char_lm import shakespeare_char_data
+    from ..distributed import make_model
+
+    tok, train_ids, _ = shakespeare_char_data()
     reference = single_process_step(train_ids, tok.vocab_size, size, batch_size=batch_size, seed=seed)
     init = make_model(tok.vocab_size, 64, size, seed).state_dict()
     same, worst = ddp_matches_single_process(ddp_state, reference, atol=1e-5)
@@ -273,38 +279,80 @@ def ddp_equivalence(size: dict = TINY, batch_size: int = 8, seed: int = 0, timeo
     return {"match": same, "max_difference": worst, "max_step": step}
 
 
+#: The model the throughput runs train: the script's default size (L4·d128, 0.8M parameters).
+DDP_SIZE = {"n_layer": 4, "n_head": 4, "n_embd": 128}
+
+
 def ddp_throughput(
-    processes: int, threads: int, steps: int = 40, batch_size: int = 16, warmup_steps: int = 3, timeout: float = 600
+    processes: int,
+    threads: int,
+    steps: int = 40,
+    batch_size: int = 16,
+    warmup_steps: int = 3,
+    timeout: float = 600,
+    check_equivalence: bool = False,
 ) -> dict:
     """Characters/s of ``processes`` × ``threads`` training the L4·d128 GPT on the same global batch.
 
-    One process runs the script directly; several are started by torchrun (DDP, gloo). ``load`` is the
-    system's 1-minute load average just after the run: above the number of cores, other programs competed.
+    Several processes are started by torchrun (DDP, gloo) running ``benchmarks/ddp_shakespeare.py``; one
+    process needs no launcher, so it runs the same ``train_data_parallel`` in this process (with ``threads``
+    threads for the run). ``load`` is the system's 1-minute load average just after the run: above the
+    number of cores, other programs competed.
+
+    With ``check_equivalence`` (several processes only) the same launch first takes one DDP step with the
+    tiny check model and the row gets :func:`ddp_equivalence`'s ``match``, ``max_difference`` and
+    ``max_step``: one torchrun start-up (several seconds) instead of two.
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "info.json"
-        args = [
-            "--steps",
-            str(steps),
-            "--warmup-steps",
-            str(warmup_steps),
-            "--batch-size",
-            str(batch_size),
-            "--threads",
-            str(threads),
-            "--json",
-            str(path),
-            "--quiet",
-        ]
-        if processes == 1:
-            _run([sys.executable, str(DDP_SCRIPT), *args], timeout)
-        else:
+    from ..char_lm import shakespeare_char_data
+    from ..distributed import train_data_parallel
+
+    processes = check_int(processes, "processes", min=1, max=os.cpu_count() or 1)
+    threads = check_int(threads, "threads", min=1, max=MAX_THREADS)
+    steps = check_int(steps, "steps", min=1, max=100_000)
+    batch_size = check_int(batch_size, "batch_size", min=processes, max=4096)
+    warmup_steps = check_int(warmup_steps, "warmup_steps", min=0, max=1000)
+    check_float(timeout, "timeout", min=0.0, min_open=True)
+    if check_flag(check_equivalence, "check_equivalence") and processes < 2:
+        raise ArgumentError("check_equivalence needs processes >= 2 (it compares DDP with one process)")
+    if processes == 1:
+        tok, train_ids, _ = shakespeare_char_data()
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            model, info = train_data_parallel(
+                train_ids, tok.vocab_size, DDP_SIZE, steps, batch_size, warmup_steps=warmup_steps, progress=False
+            )
+        finally:
+            torch.set_num_threads(before)
+        info["params"] = model.num_params()
+        equivalence = {}
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path, check = Path(tmp) / "info.json", Path(tmp) / "check.pt"
+            args = [
+                "--steps",
+                str(steps),
+                "--warmup-steps",
+                str(warmup_steps),
+                "--batch-size",
+                str(batch_size),
+                "--threads",
+                str(threads),
+                "--json",
+                str(path),
+                "--quiet",
+            ]
+            if check_equivalence:
+                args += ["--check-equivalence", str(check)]
             _run(torchrun_command(processes, *args), timeout)
-        info = json.loads(path.read_text())
+            info = json.loads(path.read_text())
+            equivalence = {}
+            if check_equivalence:  # the script's CHECK_SIZE and CHECK_BATCH are TINY and 8 (a test checks)
+                equivalence = _compare_with_single_process(torch.load(check, weights_only=True), TINY, 8, 0)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return {"setup": f"{processes} process(es) × {threads} thread(s)", **info, "load": load}
+    return {"setup": f"{processes} process(es) × {threads} thread(s)", **info, "load": load, **equivalence}
 
 
 # ----------------------------------------------------------------------------------------------
