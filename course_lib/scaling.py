@@ -84,6 +84,10 @@ def training_flops(model: GPT, tokens: int) -> float:
     return float(tokens) * flops_per_token(model, c.n_layer, c.block_size, c.n_embd)
 
 
+#: The most training characters train_gpt_tokens accepts (a thousand times Tiny Shakespeare; days on a CPU).
+MAX_TOKENS = 10**9
+
+
 def train_gpt_tokens(
     size: dict,
     tokens: int,
@@ -111,7 +115,7 @@ def train_gpt_tokens(
         if unknown:
             raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(SCALING_RECIPE)}")
     recipe = {**SCALING_RECIPE, **(recipe or {})}
-    tokens = check_int(tokens, "tokens", min=1)
+    tokens = check_int(tokens, "tokens", min=1, max=MAX_TOKENS)
     seed = check_seed(seed)
     if eval_every is not None:
         check_int(eval_every, "eval_every", min=1)
