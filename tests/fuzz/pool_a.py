@@ -969,3 +969,18 @@ _add(
     },
 )
 _add("quiz", {"parse_number": {"text": st.sampled_from(["12.5", "66,048", "2.4e6", 3, -1.5])}})
+# one process trains in the calling process (no torchrun start): 1 step of the L4·d128 GPT, well under a second
+_add(
+    "labs.scale",
+    {
+        "ddp_throughput": {
+            "processes": st.just(1),
+            "threads": st.just(1),
+            "steps": st.integers(1, 2),
+            "batch_size": st.integers(1, 4),
+            "warmup_steps": st.integers(0, 1),
+            "timeout": st.just(60.0),
+            "check_equivalence": st.just(False),
+        }
+    },
+)
