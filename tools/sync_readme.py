@@ -265,15 +265,39 @@ def fuzz_markdown() -> str:
     items = public_items()
     fuzzed = len(items) - len(EXEMPT) - len(NOT_YET) - len(KNOWN_FINDINGS)
     factories = [k for k in items if k.rsplit(".", 1)[1].endswith("_panel")]
-    return (
+    import importlib.util
+
+    from hypothesis import settings
+
+    spec = importlib.util.spec_from_file_location("fuzz_conftest", fuzz_dir / "conftest.py")
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))  # registers the profiles "quick" and "ci"
+    examples = {name: settings.get_profile(name).max_examples for name in ("quick", "ci")}
+
+    def plural(n, one, many):
+        return f"{n} {one if n == 1 else many}"
+
+    text = (
         f"Of the {len(items)} public functions and classes of `course_lib`, **{fuzzed} are fuzzed** "
         f"({len(VALIDATION_ONLY)} of them through their argument checks only), {len(EXEMPT)} are exempt with a "
-        f"reason, {len(KNOWN_FINDINGS)} are **known findings not fixed yet** (each listed with its exception in "
-        f"`tests/fuzz/registry.py` and left out of the test run) and **{len(NOT_YET)} are not fuzzed yet** (no "
-        f"valid call written: mostly functions that need a trained model, a dataset split or a recipe); "
-        f"{len(PANELS)} of {len(factories)} widget panels are driven with bad control values, "
-        f"{len(PANELS_NOT_YET)} not yet."
+        f"reason, "
+        + (
+            "no known finding is left unfixed, "
+            if not KNOWN_FINDINGS
+            else f"{plural(len(KNOWN_FINDINGS), 'is a known finding', 'are known findings')} not fixed yet (each "
+            "listed with its exception in `tests/fuzz/registry.py` and left out of the test run), "
+        )
+        + f"and "
+        f"**{len(NOT_YET)} {'is' if len(NOT_YET) == 1 else 'are'} not fuzzed yet**; {len(PANELS)} of "
+        f"{len(factories)} widget panels are driven with bad control values"
+        f"{'' if not PANELS_NOT_YET else f', {len(PANELS_NOT_YET)} not yet'}. The `ci` profile draws "
+        f"{examples['ci']} calls per fuzzed item (about {fuzzed * examples['ci']:,} calls, plus 3 valid calls "
+        f"each), the `quick` profile {examples['quick']}; a call that breaks a promise fails the test run, so a "
+        "green run means no failures."
     )
+    if 0 < len(NOT_YET) + len(KNOWN_FINDINGS) <= 15:
+        rows = [f"`{k.removeprefix('course_lib.')}`: {v}" for k, v in {**KNOWN_FINDINGS, **NOT_YET}.items()]
+        text += " Not fuzzed, and why:\n\n" + "\n".join(f"* {r}" for r in rows)
+    return text
 
 
 def render_facilitators(text: str, budget_rows: list[dict] | None = None) -> str:
