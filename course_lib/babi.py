@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .checks import check_choice, check_instance, check_int, check_text
@@ -176,36 +177,48 @@ def vectorize(
     if not questions:
         raise ArgumentError("vectorize needs at least one question")
     N = len(questions)
-    story = torch.zeros(N, M, L, dtype=torch.long)
-    mask = torch.zeros(N, M, dtype=torch.bool)
-    support = torch.zeros(N, M, dtype=torch.bool)
-    question = torch.zeros(N, L, dtype=torch.long)
-    answer = torch.zeros(N, dtype=torch.long)
+    # filled as NumPy arrays (one cheap row assignment per statement), then handed to torch without a copy;
+    # a story's statements repeat across its questions, so each distinct statement is encoded once
+    story = np.zeros((N, M, L), dtype=np.int64)
+    mask = np.zeros((N, M), dtype=bool)
+    support = np.zeros((N, M), dtype=bool)
+    question = np.zeros((N, L), dtype=np.int64)
+    answer = np.zeros(N, dtype=np.int64)
+    encoded: dict[str, list[int]] = {}
+
+    def encode(sentence: str) -> list[int]:
+        if sentence not in encoded:
+            encoded[sentence] = encode_words(tok, sentence)
+        return encoded[sentence]
+
     flat: list[list[int]] = []
     for i, q in enumerate(questions):
         kept = q.story[-M:]
         first = len(q.story) - len(kept)  # story index of the oldest kept statement
         for slot, sentence in enumerate(reversed(kept)):
-            ids = encode_words(tok, sentence)
+            ids = encode(sentence)
             if len(ids) > L:
                 raise ArgumentError(f"a statement has {len(ids)} words, more than sentence_len={L}: {sentence!r}")
-            story[i, slot, : len(ids)] = torch.tensor(ids)
-            mask[i, slot] = True
+            story[i, slot, : len(ids)] = ids
+        mask[i, : len(kept)] = True
         for s in q.supporting:
             if s >= first:
                 support[i, len(q.story) - 1 - s] = True
-        qids = encode_words(tok, q.question)
+        qids = encode(q.question)
         if len(qids) > L:
             raise ArgumentError(f"a question has {len(qids)} words, more than sentence_len={L}: {q.question!r}")
-        question[i, : len(qids)] = torch.tensor(qids)
+        question[i, : len(qids)] = qids
         if q.answer not in tok:
             raise ArgumentError(f"the answer {q.answer!r} is not in the vocabulary")
         answer[i] = tok.stoi[q.answer]
-        flat.append([t for s in kept for t in encode_words(tok, s)] + encode_words(tok, q.question))
-    lengths = torch.tensor([len(f) for f in flat])
-    tokens = torch.zeros(N, int(lengths.max()), dtype=torch.long)
+        flat.append([t for s in kept for t in encode(s)] + qids)
+    lengths = np.array([len(f) for f in flat], dtype=np.int64)
+    tokens = np.zeros((N, int(lengths.max())), dtype=np.int64)
     for i, f in enumerate(flat):
-        tokens[i, : len(f)] = torch.tensor(f)
+        tokens[i, : len(f)] = f
+    story, mask, support, question, answer, tokens, lengths = (
+        torch.from_numpy(a) for a in (story, mask, support, question, answer, tokens, lengths)
+    )
     return {
         "story": story,
         "mask": mask,

@@ -101,7 +101,7 @@ def check_choice(value, name: str, choices: Sequence):
 
     Defined in: notebooks/00_start_here.ipynb
     """
-    if not any(value == c and type(value) is type(c) for c in choices):
+    if not any(type(value) is type(c) and value == c for c in choices):  # type first: a tensor == c is a tensor
         raise ArgumentError(f"{name} must be one of {', '.join(map(repr, choices))}; got {_shown(value)}")
     return value
 

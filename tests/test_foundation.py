@@ -458,3 +458,15 @@ def test_data_inventory_lists_every_file_as_ok():
 
     inv = tour.data_inventory()
     assert (inv["sha256 check"] == "ok").all() and "data/tinyshakespeare/input.txt" in set(inv["file"])
+
+
+def test_check_choice_compares_types_first():
+    """Found by fuzzing (issue 12): a tensor given where a choice belongs raised PyTorch's 'Boolean value of
+    Tensor ... is ambiguous' from inside the check; a float equal to an int choice is refused too."""
+    from course_lib.checks import check_choice
+    from course_lib.errors import ArgumentError
+
+    assert check_choice(2, "task", (1, 2)) == 2
+    for bad in (torch.tensor([]), torch.tensor([1, 2]), 1.0, "1"):
+        with pytest.raises(ArgumentError, match="task must be one of 1, 2"):
+            check_choice(bad, "task", (1, 2))

@@ -31,7 +31,6 @@ KNOWN_FINDINGS: dict[str, str] = {}
 #: 9 items NOT YET FUZZED: no valid call is written in pool.py yet.
 NOT_YET: dict[str, str] = {
     "course_lib.labs.pretraining.run_label_efficiency": "no valid call in pool.py yet (needs backbone, splits)",
-    "course_lib.labs.qa.qa_data": "a valid call reads and vectorises all 11,000 questions of a bAbI task (over 5 s on a shared machine): no call fits the limit; tok is checked first",
     "course_lib.labs.recommendation.make_recommenders": "no valid call in pool.py yet (needs split, knn, item_vectors, sasrec, titles)",
     "course_lib.labs.recommendation.results_table": "no valid call in pool.py yet (needs per_user)",
     "course_lib.labs.recommendation.sampled_hr": "no valid call in pool.py yet (needs scores_fn, split)",
