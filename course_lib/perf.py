@@ -22,22 +22,28 @@ from .checks import check_instance, check_int
 def matmul_peak_flops(threads: int | None = None, n: int = 1024, repeats: int = 8) -> float:
     """Best float32 throughput (FLOP/s) of an n×n by n×n matrix product, with ``threads`` threads.
 
-    ``threads=None`` keeps PyTorch's current setting. The best of ``repeats`` runs (after two warm-up
-    products) is reported: the peak this machine reaches, not a typical value.
+    ``threads=None`` uses PyTorch's current setting; a number is used for this measurement only (the
+    setting is restored afterwards). The best of ``repeats`` runs (after two warm-up products) is
+    reported: the peak this machine reaches, not a typical value.
 
     Defined in: notebooks/05_text_generation.ipynb
     """
+    n = check_int(n, "n", min=16, max=8192)
+    repeats = check_int(repeats, "repeats", min=1)
+    before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(check_int(threads, "threads", min=1, max=256))
-    check_int(n, "n", min=16, max=8192)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(2):
-        a @ b  # warm-up
-    best = math.inf
-    for _ in range(check_int(repeats, "repeats", min=1)):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        for _ in range(2):
+            a @ b  # warm-up
+        best = math.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(before)
     return 2 * n**3 / best
 
 

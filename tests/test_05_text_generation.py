@@ -662,7 +662,9 @@ def test_benchmark_schedule_and_flops():
     assert s(100) == pytest.approx(1e-4 + 0.5 * 9e-4 * (1 + math.cos(math.pi * 0.5)), rel=1e-2)
     s.start -= 60.0
     assert s(200) == pytest.approx(1e-4)
+    before = torch.get_num_threads()
     assert bench.matmul_peak_flops(1, n=128, repeats=2) > 1e8
+    assert torch.get_num_threads() == before  # the thread count is for the measurement only
 
 
 def test_article_function_accepts_only_a_generate_text_definition():

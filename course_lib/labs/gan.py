@@ -304,8 +304,10 @@ def gan_training_panel(
 
     Defined in: notebooks/07_gan.ipynb
     """
-    cache = {} if cache is None else cache
+    cache = {} if cache is None else check_instance(cache, "cache", dict, "dict {(lr_d, seed): snapshots} or None")
     check_int(steps, "steps", min=1)
+    check_int(snapshot_every, "snapshot_every", min=1)
+    seeds = check_int(seeds, "seeds", min=1, max=1000)
     check_int(seed, "seed", min=0, max=seeds - 1)
     options = [("1e-3 (same as G)", 1e-3), ("5e-3 (5× G's)", 5e-3)]
     check_choice(lr_d, "lr_d", [v for _, v in options])

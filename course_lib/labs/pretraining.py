@@ -23,7 +23,17 @@ from matplotlib.axes import Axes
 from tqdm.auto import tqdm
 
 from .. import pretraining as P
-from ..checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
+from ..checks import (
+    MAX_SEED,
+    check_choice,
+    check_flag,
+    check_float,
+    check_instance,
+    check_int,
+    check_seed,
+    check_tensor,
+    check_text,
+)
 from ..errors import ArgumentError, ArgumentTypeError
 from ..lora import apply_lora
 from ..sentiment import build_tokenizer, encode, make_classifier
@@ -74,6 +84,24 @@ def run_label_efficiency(
 
     Defined in: notebooks/11_pretraining_finetuning.ipynb
     """
+    check_instance(backbone, "backbone", (P.BERT, P.GPT), "BERT or GPT backbone")
+    P._check_tokenizer(tokenizer)
+    if not isinstance(splits, dict) or any(k not in splits for k in ("train", "test")):
+        raise ArgumentTypeError(f"splits must be a dict with 'train' and 'test' tables, got {type(splits).__name__}")
+    for part in ("train", "test"):
+        P._check_frame(splits[part], f"splits[{part!r}]", ("text", "label"))
+        P._check_texts(splits[part].text.tolist(), f"splits[{part!r}].text")
+        if not len(splits[part]) or not splits[part].label.isin([0, 1]).all():
+            raise ArgumentError(f"splits[{part!r}] must hold sentences labelled 0 or 1")
+    if splits["train"].label.nunique() < 2:
+        raise ArgumentError("splits['train'] must hold sentences of both labels")
+    sizes = _check_ints(sizes, "sizes", min=2, max=len(splits["train"]))
+    seeds = _check_ints(seeds, "seeds", min=0, max=MAX_SEED)
+    if isinstance(methods, str) or not isinstance(methods, (list, tuple)) or not methods:
+        raise ArgumentTypeError(f"methods must be a non-empty list of method names, got {type(methods).__name__}")
+    methods = [check_choice(m, "each method", METHODS) for m in methods]
+    check_choice(pool, "pool", ("mean", "last"))
+    progress = check_flag(progress, "progress")
     test = splits["test"]
     y_test = torch.tensor(test.label.to_numpy())
     t_ids, t_mask = P.encode_batch(tokenizer, test.text.tolist())
@@ -137,6 +165,13 @@ def run_label_efficiency(
             }
         )
     return pd.DataFrame(rows), {k: torch.stack(v) for k, v in correct.items()}
+
+
+def _check_ints(values, name: str, *, min: int, max: int) -> list[int]:
+    """A non-empty list of integers in ``[min, max]``."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, range)) or not len(values):
+        raise ArgumentTypeError(f"{name} must be a non-empty list of integers, got {type(values).__name__}")
+    return [check_int(v, f"each of {name}", min=min, max=max) for v in values]
 
 
 def summarise_runs(results: pd.DataFrame, correct: dict, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:

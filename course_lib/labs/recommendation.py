@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from matplotlib.axes import Axes
 
 from .. import recsys as R
-from ..checks import check_instance, check_int, check_seed, check_text
+from ..checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
 from ..errors import ArgumentError, ArgumentTypeError
 from ..widgets import HTML, InputError, Panel, closest_matches
 from .exercises import Hint, exercise
@@ -91,9 +91,17 @@ def sampled_hr(scores_fn, split: R.LeaveOneOut, n_negatives: int = 100, k: int =
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    scores_fn = R._check_score_fn(scores_fn, "scores_fn")
+    split = R._check_split(split)
+    n_negatives = check_int(n_negatives, "n_negatives", min=1, max=100_000)
+    k = check_int(k, "k", min=1)
     rng = np.random.default_rng(check_seed(seed))
     hists, targets = split.histories("test"), split.targets("test")
+    for u in range(split.n_users):
+        if len(set(hists[u]) | {int(targets[u]), 0}) >= split.n_items:
+            raise ArgumentError(f"user {u} has seen every item of split: no negatives are left to sample")
     scores = scores_fn(hists, np.arange(split.n_users))
+    check_tensor(scores, "scores_fn's scores", shape=(split.n_users, split.n_items))
     hits = []
     for u in range(split.n_users):
         seen = set(hists[u]) | {int(targets[u]), 0}
@@ -194,6 +202,18 @@ def make_recommenders(split: R.LeaveOneOut, knn: R.ItemKNN, item_vectors, sasrec
 
     Defined in: notebooks/10_recommendation.ipynb
     """
+    from ..models.sasrec import SASRec
+
+    split = R._check_split(split)
+    check_instance(knn, "knn", R.ItemKNN, "ItemKNN (from recsys.ItemKNN(split))")
+    check_tensor(item_vectors, "item_vectors", shape=(split.n_items, None), dtype="float", finite=True)
+    if sasrec is not None:
+        check_instance(sasrec, "sasrec", SASRec, "SASRec model or None")
+    if not isinstance(titles, dict):
+        raise ArgumentTypeError(f"titles must be a dict {{item id: title}}, got {type(titles).__name__}")
+    if content is not None:
+        check_tensor(content, "content", shape=(split.n_items, None), dtype="float")
+    content_decay = check_float(content_decay, "content_decay", min=0.0)
     counts = split.train_counts()
     pop = torch.as_tensor(counts, dtype=torch.float32)
     unit = F.normalize(torch.as_tensor(item_vectors).float(), dim=1)

@@ -26,6 +26,7 @@ from matplotlib.axes import Axes
 
 from ..checks import (
     check_choice,
+    check_flag,
     check_float,
     check_instance,
     check_int,
@@ -212,8 +213,15 @@ def train_translator(
 
     Defined in: notebooks/08_translation.ipynb
     """
+    check_instance(recipe, "recipe", TranslationRecipe)
+    if not isinstance(data, dict) or any(k not in data for k in ("train", "val")):
+        raise ArgumentTypeError(f"data must be a dict with 'train' and 'val' lists of Pairs, got {type(data).__name__}")
+    _check_pairs(data["train"], "data['train']")
+    _check_pairs(data["val"], "data['val']")
     seed = check_seed(seed)
     steps = recipe.steps if steps is None else check_int(steps, "steps", min=1)
+    progress = check_flag(progress, "progress")
+    val_bleu = check_flag(val_bleu, "val_bleu")
     generator = set_seed(seed)
     tokenizers = make_tokenizers(recipe, data["train"])
     model = build_model(recipe, tokenizers)
@@ -267,6 +275,14 @@ def save_translator(path, model, tokenizers, recipe: TranslationRecipe, history:
 
     Defined in: notebooks/08_translation.ipynb
     """
+    path = check_path(path, "path", must_exist=False)
+    if not path.name or path.is_dir():
+        raise ArgumentError(f"path must name a checkpoint file, got the folder {str(path)!r:.80}")
+    check_instance(recipe, "recipe", TranslationRecipe)
+    check_instance(model, "model", GPT if recipe.kind == "gpt" else Seq2Seq, f"{recipe.kind} model (from build_model)")
+    _check_tokenizers(recipe, tokenizers)
+    check_instance(history, "history", pd.DataFrame, "DataFrame (from train_translator)")
+    check_instance(info, "info", dict)
     half = copy.deepcopy(model).half()
     extra = {
         "recipe": asdict(recipe),

@@ -995,3 +995,11 @@ def qa_tok():
 
 # task 1 is read and vectorised in about half a second (babi.vectorize fills NumPy arrays)
 _add("labs.qa", {"qa_data": {"task": st.just(1), "tok": _s(qa_tok)}})
+
+# registry.VALID_CALL_ELSEWHERE: every draw spoils size or batch_size, which are refused before torchrun starts
+# (a spoiled seed of 0, or a timeout of 1.5 s, would be valid and start it: those are fuzzed in other items)
+_add(
+    "labs.scale",
+    {"ddp_equivalence": {"size": _s(lambda: {"n_layer": 1, "n_head": 1, "n_embd": 8}), "batch_size": st.just(2)}},
+)
+ONLY_MUTATE_EXTRA["course_lib.labs.scale.ddp_equivalence"] = ["size", "batch_size"]

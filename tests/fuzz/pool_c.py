@@ -972,3 +972,177 @@ _lab(
         },
     },
 )
+
+
+# ------------------------------------------------- valid calls for the last NOT_YET and VALIDATION_ONLY items
+def _sentiment_splits():
+    """A tiny labelled split (notebook 03's columns text, label): 6 training and 4 test sentences."""
+    import pandas as pd
+
+    train = pd.DataFrame(
+        {"text": ["good food", "great service", "lovely place", "bad food", "slow service", "awful place"],
+         "label": [1, 1, 1, 0, 0, 0]}
+    )  # fmt: skip
+    test = pd.DataFrame({"text": ["good place", "bad service", "great food", "slow food"], "label": [1, 0, 1, 0]})
+    return {"train": train, "test": test}
+
+
+_lab(
+    "pretraining",
+    {
+        "run_label_efficiency": {
+            "backbone": _warm(tiny_bert),
+            "tokenizer": st.builds(bpe_tok),
+            "splits": _s(_sentiment_splits),
+            "sizes": st.sampled_from([(4,), (6,)]),
+            "seeds": st.just((0,)),
+            "methods": st.sampled_from(
+                [("bag-of-words",), ("full fine-tuning", "linear probe"), ("LoRA", "from scratch")]
+            ),
+            "pool": st.sampled_from(["mean", "last"]),
+        }
+    },
+)
+
+
+def _toy_split():
+    """notebook 10's hand example (tests/test_10_recommendation.py): two users, items 1 … 9."""
+    import pandas as pd
+
+    from course_lib.recsys import leave_one_out
+
+    ratings = pd.DataFrame(
+        {"user": [0, 0, 0, 0, 1, 1, 1], "item": [9, 5, 1, 3, 6, 2, 4], "timestamp": [30, 10, 40, 20, 7, 5, 7]}
+    )
+    return leave_one_out(ratings, n_items=10)
+
+
+def _tiny_sasrec(n_items=10):
+    import torch
+
+    from course_lib.models.sasrec import SASRec, SASRecConfig
+
+    torch.manual_seed(0)
+    return SASRec(SASRecConfig(vocab_size=n_items, block_size=4, n_layer=1, n_head=1, n_embd=8)).eval()
+
+
+def _rec_parts():
+    import torch
+
+    from course_lib.recsys import ItemKNN
+
+    split = _toy_split()
+    return {
+        "split": split,
+        "knn": ItemKNN(split),
+        "item_vectors": torch.randn(split.n_items, 4, generator=torch.Generator().manual_seed(0)),
+        "titles": {i: f"Movie {i} (1999)" for i in range(split.n_items)},
+    }
+
+
+def _per_user():
+    from course_lib.recsys import evaluate, popularity_scores
+
+    split = _toy_split()
+    return {"popular": evaluate(popularity_scores(split), split)}
+
+
+_lab(
+    "recommendation",
+    {
+        "make_recommenders": {
+            "split": st.builds(_toy_split),
+            "knn": st.builds(lambda: _rec_parts()["knn"]),
+            "item_vectors": st.builds(lambda: _rec_parts()["item_vectors"]),
+            "sasrec": st.none() | st.builds(_tiny_sasrec),
+            "titles": st.builds(lambda: _rec_parts()["titles"]),
+            "content_decay": st.floats(0.5, 1.0),
+        },
+        "results_table": {"per_user": _s(_per_user), "users": st.none() | st.just([0]) | st.just([0, 1])},
+        "sampled_hr": {
+            "scores_fn": st.builds(lambda: __import__("course_lib.recsys").recsys.popularity_scores(_toy_split())),
+            "split": st.builds(_toy_split),
+            "n_negatives": st.integers(1, 5),
+            "k": st.integers(1, 5),
+            "seed": st.integers(0, 100),
+        },
+        "normalise_title": {"title": st.sampled_from(["Matrix, The (1999)", "Toy Story (1995)", "Up", ""])},
+    },
+)
+
+
+def _translation_data():
+    return {"train": _pairs(), "val": _pairs()[:2]}
+
+
+def _tiny_translator(kind="gru_attention"):
+    import torch
+
+    from course_lib.labs.translation import build_model, make_tokenizers
+
+    recipe = _recipe(kind)
+    toks = make_tokenizers(recipe, _pairs())
+    torch.manual_seed(0)
+    return build_model(recipe, toks), toks, recipe
+
+
+_lab(
+    "translation",
+    {
+        "train_translator": {
+            "recipe": _warm(lambda: __import__("dataclasses").replace(_recipe(), batch_size=2, eval_every=1)),
+            "data": _s(_translation_data),
+            "steps": st.integers(1, 2),
+            "val_bleu": st.booleans(),
+        },
+        "save_translator": {
+            "path": st.sampled_from(["translator.pt", "sub/translator.pt"]),
+            "model": st.builds(lambda: _tiny_translator()[0]),
+            "tokenizers": st.builds(lambda: _tiny_translator()[1]),
+            "recipe": st.builds(_recipe),
+            "history": _s(lambda: __import__("pandas").DataFrame({"step": [0, 1], "val_loss": [2.0, float("nan")]})),
+            "info": st.just({"kind": "gru_attention"}),
+        },
+    },
+)
+
+_lab(
+    "context",
+    {
+        "pooled_word_recall": {
+            "lengths": st.sampled_from([[1, 3], [2]]),
+            "n_sentences": st.integers(1, 20),
+            "vocab": st.integers(3, 13),
+        }
+    },
+)
+_lab(
+    "gan",
+    {
+        "gan_training_panel": {
+            "cache": st.just(None),
+            "steps": _warm(lambda: 2),
+            "snapshot_every": st.integers(1, 2),
+            "seeds": st.just(3),
+            "seed": st.integers(0, 2),
+            "lr_d": st.sampled_from([1e-3, 5e-3]),
+        }
+    },
+)
+_lab(
+    "scale",
+    {
+        "quantisation_table": {
+            "model": _s(lambda: __import__("pool").tiny_gpt(block_size=8).eval()),
+            "val_ids": _s(lambda: __import__("pool").ids_tensor(32)),
+            "prompt": _s(lambda: __import__("pool").ids_tensor(3).reshape(1, -1)),
+            "new_tokens": st.integers(1, 4),
+            "eval_tokens": st.none() | st.integers(8, 16),
+        }
+    },
+)
+OVERRIDES_EXTRA["course_lib.perf.matmul_peak_flops"] = {
+    "threads": st.none() | st.just(1),
+    "n": st.integers(16, 64),
+    "repeats": st.integers(1, 2),
+}

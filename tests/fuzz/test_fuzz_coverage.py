@@ -7,16 +7,18 @@ factory (a public function whose name ends in ``_panel``) must also be driven by
 or be listed in registry.PANELS_NOT_YET. A new public item that is in none of these fails this test.
 """
 
+from pathlib import Path
+
 from driver import NoBaseline, baseline
 from fuzzlib import public_items
-from registry import EXEMPT, KNOWN_FINDINGS, NOT_YET, PANELS_NOT_YET, VALIDATION_ONLY
+from registry import EXEMPT, KNOWN_FINDINGS, NOT_YET, PANELS_NOT_YET, VALID_CALL_ELSEWHERE, VALIDATION_ONLY
 from test_fuzz_panels import PANELS
 
 ITEMS = public_items()
 
 
 def test_registry_names_exist_and_give_reasons():
-    for table in (EXEMPT, NOT_YET, KNOWN_FINDINGS, VALIDATION_ONLY, PANELS_NOT_YET):
+    for table in (EXEMPT, NOT_YET, KNOWN_FINDINGS, VALIDATION_ONLY, VALID_CALL_ELSEWHERE, PANELS_NOT_YET):
         unknown = sorted(set(table) - set(ITEMS))
         assert not unknown, f"registry.py names items that course_lib no longer has: {unknown}"
         assert all(isinstance(r, str) and len(r) > 10 for r in table.values()), "every entry needs a reason"
@@ -27,6 +29,12 @@ def test_registry_names_exist_and_give_reasons():
             assert not both, f"in both {a} and {b}: {both}"
     stale = sorted(set(VALIDATION_ONLY) - set(ITEMS) | (set(VALIDATION_ONLY) & (set(EXEMPT) | set(NOT_YET))))
     assert not stale, f"VALIDATION_ONLY lists items that are not fuzzed: {stale}"
+    elsewhere = sorted(set(VALID_CALL_ELSEWHERE) & (set(EXEMPT) | set(NOT_YET) | set(VALIDATION_ONLY)))
+    assert not elsewhere, f"VALID_CALL_ELSEWHERE lists items that are also in another table: {elsewhere}"
+    for key, reason in VALID_CALL_ELSEWHERE.items():  # the named test exists
+        path, _, test = reason.rpartition(" ")[2].partition("::")  # the reason ends with the test
+        source = (Path(__file__).parents[2] / path).read_text(encoding="utf-8")
+        assert f"def {test}(" in source, f"{key}: {reason!r} names a test that does not exist"
 
 
 def test_every_public_item_is_fuzzed_or_listed():
