@@ -1003,3 +1003,6 @@ _add(
     {"ddp_equivalence": {"size": _s(lambda: {"n_layer": 1, "n_head": 1, "n_embd": 8}), "batch_size": st.just(2)}},
 )
 ONLY_MUTATE_EXTRA["course_lib.labs.scale.ddp_equivalence"] = ["size", "batch_size"]
+
+# distinct_n needs at least n words: the pool's short texts ("the cat") have two
+_add("article_program", {"distinct_n": {"text": st.just(__import__("pool").TEXT), "n": st.integers(1, 5)}})
