@@ -1,8 +1,10 @@
 # ruff: noqa: E501  (a table of reasons: one entry per line, kept whole)
 """Which public items the fuzzing suite does not fuzz (yet), and why; the coverage test reads these tables.
 
-Regenerate the lists after a change with the sweep described in docs/drafts/reliability_fuzz.md; every
-entry must keep a reason. The goal is that KNOWN_FINDINGS, NOT_YET and PANELS_NOT_YET become empty.
+A new public item fails test_fuzz_coverage.py until it has a valid call (tests/fuzz/pool*.py) or an
+entry here; every entry keeps a reason. KNOWN_FINDINGS, NOT_YET and PANELS_NOT_YET are empty and should
+stay so: fix a finding in the library rather than listing it. tools/sync_readme.py writes the README's
+figures from these tables.
 
 * EXEMPT: nothing to fuzz (a real reason each).
 * KNOWN_FINDINGS: fuzzed, and a raw internal exception was found that is not fixed yet; the item is
