@@ -141,6 +141,22 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
+def check_recipe(recipe, defaults: dict, name: str = "recipe") -> dict:
+    """``defaults`` with the entries of ``recipe`` (a dict, or None for the defaults) in their place; an entry
+    the defaults do not have is refused with the list of the ones it may set.
+
+    Defined in: notebooks/00_start_here.ipynb
+    Used by: course_lib/scaling.py
+    """
+    if recipe is None:
+        return dict(defaults)
+    check_instance(recipe, name, dict)
+    unknown = sorted(set(recipe) - set(defaults))
+    if unknown:
+        raise ArgumentError(f"{name} has unknown entries {unknown}; it may set {', '.join(defaults)}")
+    return {**defaults, **recipe}
+
+
 _DTYPES = {
     "float": (torch.float16, torch.bfloat16, torch.float32, torch.float64),
     "integer": (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64),

@@ -55,6 +55,32 @@ def _check_ax(ax, figsize=None) -> None:
             check_float(v, "figsize", min=0.0, max=100.0, min_open=True)
 
 
+def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
+    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
+    check_instance(table, name, pd.DataFrame)
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking or table.empty:
+        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
+    if n_axes == 1:
+        _check_ax(ax)
+    elif ax is not None:
+        if not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes:
+            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
+        for a in ax:
+            _check_ax(a)
+
+
+def _check_labels(values, name: str, n: int) -> list[str]:
+    """A list of ``n`` strings: the words along one side of an attention heatmap."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)) or len(values) != n:
+        raise ArgumentError(
+            f"{name} must be a list of {n} words (one per row or column of the weights), got {values!r:.60}"
+        )
+    for v in values:
+        check_text(v, name)
+    return list(values)
+
+
 def _check_label(value, name: str) -> None:
     """None or a string: a title or an axis label."""
     if value is not None:

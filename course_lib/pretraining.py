@@ -40,6 +40,7 @@ from .checks import (
     check_int,
     check_mask,
     check_probability,
+    check_recipe,
     check_seed,
     check_tensor,
     check_text,
@@ -635,12 +636,7 @@ def pretrain(
 
     _check_kind(kind)
     _check_tokenizer(tokenizer)
-    if recipe is not None:
-        check_instance(recipe, "recipe", dict)
-        unknown = sorted(set(recipe) - set(PRETRAIN_RECIPE))
-        if unknown:
-            raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(PRETRAIN_RECIPE)}")
-    r = {**PRETRAIN_RECIPE, **(recipe or {})}
+    r = check_recipe(recipe, PRETRAIN_RECIPE)
     check_int(r["block_size"], "recipe['block_size']", min=1)
     check_int(r["batch_size"], "recipe['batch_size']", min=1)
     _check_stream(train_stream, "train_stream", r["block_size"])

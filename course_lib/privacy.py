@@ -38,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
+from .checks import check_float, check_instance, check_int, check_recipe, check_seed, check_tensor, check_text
 from .data import CharTokenizer
 from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
@@ -99,16 +99,6 @@ def _check_canaries(canaries) -> list[Canary]:
         check_text(c.prefix, "each canary's prefix")
         check_text(c.secret, "each canary's secret")
     return list(canaries)
-
-
-def _check_recipe(recipe, defaults: dict) -> dict:
-    if recipe is None:
-        return dict(defaults)
-    check_instance(recipe, "recipe", dict)
-    unknown = sorted(set(recipe) - set(defaults))
-    if unknown:
-        raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(defaults)}")
-    return {**defaults, **recipe}
 
 
 def insert_canaries(text: str, canaries, seed: int = 0) -> str:
@@ -338,7 +328,7 @@ def canary_training_text(train_text: str, canaries, seed: int = 0, recipe: dict 
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    recipe = _check_recipe(recipe, CANARY_RECIPE)
+    recipe = check_recipe(recipe, CANARY_RECIPE)
     check_int(recipe["train_chars"], "recipe['train_chars']", min=1)
     return insert_canaries(check_text(train_text, "train_text")[: recipe["train_chars"]], canaries, seed=seed)
 
@@ -383,7 +373,7 @@ def train_window_lm(
 
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
-    recipe = _check_recipe(recipe, CANARY_RECIPE)
+    recipe = check_recipe(recipe, CANARY_RECIPE)
     seed = check_seed(seed)
     B, T = check_int(recipe["batch_size"], "recipe['batch_size']", min=1), recipe["block_size"]
     check_tensor(val_ids, "val_ids", dim=1, dtype="integer")

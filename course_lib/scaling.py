@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .checks import check_flag, check_float, check_instance, check_int, check_seed, check_tensor
+from .checks import check_flag, check_float, check_instance, check_int, check_recipe, check_seed, check_tensor
 from .data import get_lm_batch
 from .errors import ArgumentError, ArgumentTypeError
 from .models.gpt import GPT, GPTConfig
@@ -109,12 +109,7 @@ def train_gpt_tokens(
     Defined in: notebooks/12_scale_privacy_interpretability.ipynb
     """
     _check_size(size)
-    if recipe is not None:
-        check_instance(recipe, "recipe", dict)
-        unknown = sorted(set(recipe) - set(SCALING_RECIPE))
-        if unknown:
-            raise ArgumentError(f"recipe has unknown entries {unknown}; it may set {', '.join(SCALING_RECIPE)}")
-    recipe = {**SCALING_RECIPE, **(recipe or {})}
+    recipe = check_recipe(recipe, SCALING_RECIPE)
     tokens = check_int(tokens, "tokens", min=1, max=MAX_TOKENS)
     seed = check_seed(seed)
     if eval_every is not None:

@@ -470,3 +470,16 @@ def test_check_choice_compares_types_first():
     for bad in (torch.tensor([]), torch.tensor([1, 2]), 1.0, "1"):
         with pytest.raises(ArgumentError, match="task must be one of 1, 2"):
             check_choice(bad, "task", (1, 2))
+
+
+def test_check_recipe_merges_known_entries_and_names_unknown_ones():
+    from course_lib.checks import check_recipe
+    from course_lib.errors import ArgumentError, ArgumentTypeError
+
+    defaults = {"lr": 0.01, "steps": 10}
+    assert check_recipe(None, defaults) == defaults and check_recipe(None, defaults) is not defaults
+    assert check_recipe({"lr": 0.1}, defaults) == {"lr": 0.1, "steps": 10}
+    with pytest.raises(ArgumentError, match=r"recipe has unknown entries \['epochs'\]; it may set lr, steps"):
+        check_recipe({"epochs": 3}, defaults)
+    with pytest.raises(ArgumentTypeError, match="recipe must be a dict"):
+        check_recipe([("lr", 0.1)], defaults)

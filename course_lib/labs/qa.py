@@ -21,7 +21,6 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from matplotlib.axes import Axes
 
 from ..babi import BabiQuestion, babi_words, build_vocabulary, load_babi, vectorize
 from ..checks import (
@@ -41,6 +40,7 @@ from ..models.lstm_reader import LSTMReader, LSTMReaderConfig
 from ..models.memnet import MemN2N, MemN2NConfig
 from ..models.transformer_reader import TransformerReader, TransformerReaderConfig
 from ..nn_utils import eval_mode
+from ..plots import _check_ax, _check_labels, _check_plot_table
 from ..train import load_checkpoint, save_checkpoint, train
 from ..widgets import HTML, InputError, Panel, require_text
 from .exercises import Hint, exercise
@@ -499,30 +499,6 @@ def story_panel(models: dict[str, torch.nn.Module], tok: WordTokenizer, tests: d
     return Panel(controls, render, title="Ask a reader: its answer and where each hop looks (★ supporting fact)")
 
 
-def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
-    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
-    check_instance(table, name, pd.DataFrame)
-    lacking = [c for c in columns if c not in table.columns]
-    if lacking or table.empty:
-        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
-    if ax is not None:
-        axes = [ax] if n_axes == 1 else ax
-        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
-            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
-        for a in axes:
-            check_instance(a, "ax", Axes, "matplotlib Axes")
-
-
-def _check_tokens(tokens, name: str, n: int) -> list[str]:
-    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
-        raise ArgumentError(
-            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
-        )
-    for t in tokens:
-        check_text(t, name)
-    return list(tokens)
-
-
 def plot_accuracy(table: pd.DataFrame, ax=None):
     """Test accuracy of each reader on each task, one dot per seed and the median as a bar.
 
@@ -553,15 +529,14 @@ def plot_hop_attention(attention: torch.Tensor, story: list[str], supporting=(),
     from ..plots import heatmap
 
     check_tensor(attention, "attention", dim=2, dtype="float", finite=True)
-    story = _check_tokens(story, "story", attention.size(1))
+    story = _check_labels(story, "story", attention.size(1))
     if isinstance(supporting, (str, torch.Tensor)) or not isinstance(supporting, (list, tuple, set, range)):
         raise ArgumentTypeError(f"supporting must be a list of sentence indices, got {type(supporting).__name__}")
     for i in supporting:
         check_int(i, "supporting", min=0, max=len(story) - 1)
     if title is not None:
         check_text(title, "title")
-    if ax is not None:
-        check_instance(ax, "ax", Axes, "matplotlib Axes")
+    _check_ax(ax)
     labels = [f"{s}{' ★' if i in supporting else ''}" for i, s in enumerate(story)]
     K = attention.size(0)
     ax = heatmap(

@@ -20,11 +20,11 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from matplotlib.axes import Axes
 
 from .. import recsys as R
 from ..checks import check_float, check_instance, check_int, check_seed, check_tensor, check_text
 from ..errors import ArgumentError, ArgumentTypeError
+from ..plots import _check_plot_table
 from ..widgets import HTML, InputError, Panel, closest_matches
 from .exercises import Hint, exercise
 
@@ -39,20 +39,6 @@ def results_table(per_user: dict[str, pd.DataFrame], users=None) -> pd.DataFrame
     """
     t = R.metric_summary(per_user, users)
     return t.round({c: 3 for c in t.columns if c not in ("model", "users")})
-
-
-def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
-    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
-    check_instance(table, name, pd.DataFrame)
-    lacking = [c for c in columns if c not in table.columns]
-    if lacking or table.empty:
-        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
-    if ax is not None:
-        axes = [ax] if n_axes == 1 else ax
-        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
-            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
-        for a in axes:
-            check_instance(a, "ax", Axes, "matplotlib Axes")
 
 
 def plot_results(table: pd.DataFrame, title: str, ax=None):

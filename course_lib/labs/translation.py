@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
-from matplotlib.axes import Axes
 
 from ..checks import (
     check_choice,
@@ -41,7 +40,7 @@ from ..errors import ArgumentError, ArgumentTypeError
 from ..models.gpt import GPT, GPTConfig
 from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ..nn_utils import make_adamw
-from ..plots import heatmap
+from ..plots import _check_ax, _check_labels, _check_plot_table, heatmap
 from ..train import cosine_schedule, load_checkpoint, save_checkpoint, train
 from ..translation import (
     IGNORE,
@@ -383,30 +382,6 @@ def bleu_by_length(stats: dict[str, np.ndarray], lengths, bins=((1, 4), (5, 5), 
     return pd.DataFrame(rows)
 
 
-def _check_plot_table(table, name: str, columns, ax, n_axes: int = 1) -> None:
-    """``table`` must be a non-empty DataFrame with ``columns``; ``ax`` None or ``n_axes`` matplotlib Axes."""
-    check_instance(table, name, pd.DataFrame)
-    lacking = [c for c in columns if c not in table.columns]
-    if lacking or table.empty:
-        raise ArgumentError(f"{name} must be a non-empty table with the columns {list(columns)}; it lacks {lacking}")
-    if ax is not None:
-        axes = [ax] if n_axes == 1 else ax
-        if n_axes > 1 and (not isinstance(ax, (list, tuple, np.ndarray)) or len(ax) != n_axes):
-            raise ArgumentTypeError(f"ax must be {n_axes} matplotlib Axes, got {type(ax).__name__}")
-        for a in axes:
-            check_instance(a, "ax", Axes, "matplotlib Axes")
-
-
-def _check_tokens(tokens, name: str, n: int) -> list[str]:
-    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or len(tokens) != n:
-        raise ArgumentError(
-            f"{name} must be a list of {n} words (one per row or column of the weights), got {tokens!r:.60}"
-        )
-    for t in tokens:
-        check_text(t, name)
-    return list(tokens)
-
-
 def plot_bleu_by_length(table: pd.DataFrame, ax=None):
     """Line plot of :func:`bleu_by_length`: BLEU against source length, one line per system.
 
@@ -431,12 +406,11 @@ def plot_alignment(weights: torch.Tensor, source_tokens, target_tokens, ax=None,
     Defined in: notebooks/08_translation.ipynb
     """
     check_tensor(weights, "weights", dim=2, dtype="float", finite=True)
-    source_tokens = _check_tokens(source_tokens, "source_tokens", weights.size(1))
-    target_tokens = _check_tokens(target_tokens, "target_tokens", weights.size(0))
+    source_tokens = _check_labels(source_tokens, "source_tokens", weights.size(1))
+    target_tokens = _check_labels(target_tokens, "target_tokens", weights.size(0))
     if title is not None:
         check_text(title, "title")
-    if ax is not None:
-        check_instance(ax, "ax", Axes, "matplotlib Axes")
+    _check_ax(ax)
     w_ = weights.detach().numpy()
     fig_size = (0.6 * len(source_tokens) + 2.5, 0.45 * len(target_tokens) + 1.5)
     ax = heatmap(

@@ -219,6 +219,11 @@ OVERRIDES: dict[str, dict] = {
     "course_lib.checks.check_instance": {"value": st.just(3), "name": st.just("n"), "types": st.just(int)},
     "course_lib.checks.check_flag": {"value": st.booleans(), "name": st.just("progress")},
     "course_lib.checks.require_text": {"value": st.sampled_from(["hello", " x "])},
+    "course_lib.checks.check_recipe": {
+        "recipe": st.sampled_from([None, {"lr": 0.1}, {}]),
+        "defaults": st.just({"lr": 0.01, "steps": 10}),
+        "name": st.just("recipe"),
+    },
     "course_lib.checks.closest_matches": {"word": st.sampled_from(["kin", "cat"]), "vocabulary": st.just(WORDS)},
 }
 
@@ -243,6 +248,7 @@ ONLY_MUTATE: dict[str, list[str]] = {
         "check_flag": ["value"],
         "require_text": ["value"],
         "closest_matches": ["word"],
+        "check_recipe": ["recipe"],
     }.items()
 }
 
