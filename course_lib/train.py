@@ -13,6 +13,16 @@ Every model in the course (skip-gram, classifiers, LSTM, GPT, VAE, GAN) is train
 
 Adversarial training (a GAN) takes turns between objectives: pass ``loss_fn`` and ``optimizer`` as
 equal-length lists and each step applies them in order to the same batch.
+
+The fast path, each lever measured on/off by ``benchmarks/train_levers.py`` and kept only where it helped:
+
+* ``compile=True`` runs ``loss_fn`` (the model's forward and the loss, and their backward) through
+  ``torch.compile``. It needs a C++ compiler; where none is found, or compilation fails, training goes on
+  without it after a one-line notice. Compiling costs tens of seconds before the first step, so only long
+  runs (the checkpoint scripts) turn it on; ``COURSE_COMPILE=0`` switches it off everywhere.
+* ``bf16=True`` / ``"auto"`` runs the forward pass under bfloat16 autocast; ``"auto"`` only where the CPU has
+  native bfloat16 arithmetic (AVX-512-BF16 or AMX on x86, the BF16 extension on Arm), see :func:`cpu_info`.
+* ``course_lib.nn_utils.make_adamw`` builds a fused AdamW (one kernel for every parameter) where PyTorch has one.
 """
 
 from __future__ import annotations
@@ -20,8 +30,11 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import platform
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +81,9 @@ def train(
     max_seconds: float | None = None,
     progress: bool = True,
     desc: str = "training",
+    compile: bool = False,
+    bf16: bool | str = False,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> pd.DataFrame:
     """Train ``model`` for ``steps`` optimizer steps and return the history as a DataFrame.
 
@@ -77,6 +93,11 @@ def train(
     * ``grad_clip``: clip the global gradient norm to this value.
     * ``max_seconds``: stop early once this much wall time has passed (a compute budget).
     * Training metrics are averaged over each ``log_every`` window.
+    * ``compile``: run ``loss_fn`` through ``torch.compile`` (falls back to plain PyTorch with a one-line
+      notice where no C++ compiler is found or compilation fails). ``bf16``: bfloat16 autocast for the
+      loss computation (``"auto"``: only where the CPU has native bfloat16, :func:`cpu_info`).
+    * ``clock``: the clock that measures training time (``time.perf_counter``: wall time; a benchmark on a
+      busy machine may pass the process's CPU time instead).
 
     History columns: ``step`` (optimizer steps done), ``time_s`` (seconds since start, evaluation
     time excluded), ``lr``, the averaged training metrics (``loss``, ...) and the evaluation
@@ -98,6 +119,8 @@ def train(
         check_int(eval_every, "eval_every", min=1)
     check_text(desc, "desc", max_len=200)
     names = [getattr(f, "__name__", f"loss{i}") for i, f in enumerate(loss_fns)]
+    runners = [_LossRunner(f, compile=compile, name=n) for f, n in zip(loss_fns, names)]
+    autocast = _autocast_context(bf16)
     prefixes = (
         [""] if len(loss_fns) == 1 else [f"{n}." if n != "<lambda>" else f"loss{i}." for i, n in enumerate(names)]
     )
@@ -129,30 +152,22 @@ def train(
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not check_flag(progress, "progress"), leave=True)
     step = 0
     for step in bar:
-        t0 = time.perf_counter()
+        t0 = clock()
         if lr_schedule is not None:
             lr = float(lr_schedule(step - 1))
             for opt in optimizers:
                 for g in opt.param_groups:
                     g["lr"] = lr
         batch = get_batch(step - 1)
-        for prefix, fn, opt in zip(prefixes, loss_fns, optimizers):
-            metrics = _as_metrics(fn(model, batch), getattr(fn, "__name__", "loss_fn"))
-            loss = metrics["loss"]
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"the loss became {loss.item()} at step {step}: lower the learning "
-                    "rate or clip gradients (grad_clip=1.0)"
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+        for prefix, runner, opt in zip(prefixes, runners, optimizers):
+            metrics = runner.forward_backward(model, batch, opt, step, autocast)
             if grad_clip is not None:
                 params = [p for g in opt.param_groups for p in g["params"]]
                 torch.nn.utils.clip_grad_norm_(params, grad_clip)
             opt.step()
             for k, v in metrics.items():
                 window.setdefault(prefix + k, []).append(float(v.detach()) if isinstance(v, torch.Tensor) else float(v))
-        train_time += time.perf_counter() - t0
+        train_time += clock() - t0
         do_eval = eval_fn is not None and ((eval_every and step % eval_every == 0) or step == steps)
         out_of_time = max_seconds is not None and train_time >= max_seconds
         if do_eval or step % log_every == 0 or step == steps or out_of_time:
@@ -199,6 +214,157 @@ def _check_train_args(loss_fn, optimizer, steps, log_every, grad_clip, max_secon
     if max_seconds is not None:
         check_float(max_seconds, "max_seconds", min=0.0, min_open=True)
     return loss_fns, optimizers, steps
+
+
+# ----------------------------------------------------------------------------- the fast path
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (Linux: ``flags`` on x86, ``Features`` on Arm); empty elsewhere."""
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("flags", "features"):
+            return set(value.split())
+    return set()
+
+
+def _cpu_model() -> str:
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("model name", "hardware", "cpu model") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def _native_bf16(flags: set[str], machine: str, system: str) -> bool:
+    """True where the CPU multiplies bfloat16 natively, so that autocast can pay off.
+
+    x86: AVX-512-BF16 (``avx512_bf16``) or AMX (``amx_bf16``); 64-bit Arm on Linux: the BF16 extension
+    (``bf16``). Elsewhere (AVX2-only x86, macOS, unknown) False: PyTorch then emulates bfloat16, which is
+    slower than float32.
+    """
+    machine = machine.lower()
+    if machine in ("x86_64", "amd64", "i686", "x86"):
+        return bool({"avx512_bf16", "amx_bf16"} & flags)
+    if machine in ("aarch64", "arm64") and system == "Linux":
+        return "bf16" in flags
+    return False
+
+
+def _find_cxx_compiler(env=None, system: str | None = None, which=shutil.which) -> str | None:
+    """The C++ compiler ``torch.compile`` (Inductor) would use, or None.
+
+    ``$CXX`` first, then g++, c++ or clang++ (cl, MSVC's compiler, on Windows).
+    """
+    env = os.environ if env is None else env
+    system = platform.system() if system is None else system
+    candidates = [env["CXX"]] if env.get("CXX") else []
+    candidates += ["cl"] if system == "Windows" else ["g++", "c++", "clang++"]
+    for name in candidates:
+        found = which(name)
+        if found:
+            return found
+    return None
+
+
+def _compile_disabled_by_env() -> bool:
+    return os.environ.get("COURSE_COMPILE", "").strip().lower() in ("0", "false", "no", "off")
+
+
+def cpu_info() -> dict:
+    """What this machine offers the training loop, as a dict (printed by the benchmark).
+
+    ``cpu`` (model name), ``machine`` (architecture), ``threads`` (PyTorch intra-op threads), ``simd``
+    (the vector instructions PyTorch's kernels use, e.g. ``AVX2``), ``native_bf16`` (bfloat16
+    arithmetic in hardware: what ``bf16="auto"`` needs) and ``cxx_compiler`` (what ``compile=True``
+    needs; None where there is none, e.g. Windows without Visual Studio's build tools).
+
+    Defined in: notebooks/05_text_generation.ipynb
+    """
+    machine = platform.machine()
+    flags = _cpu_flags()
+    native = _native_bf16(flags, machine, platform.system())
+    if not flags and machine.lower() in ("x86_64", "amd64"):  # no /proc/cpuinfo (Windows, macOS): ask PyTorch
+        native = bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    return {
+        "cpu": _cpu_model(),
+        "machine": machine,
+        "threads": torch.get_num_threads(),
+        "simd": torch.backends.cpu.get_cpu_capability(),
+        "native_bf16": native,
+        "cxx_compiler": _find_cxx_compiler(),
+    }
+
+
+def _autocast_context(bf16: bool | str):
+    """``torch.autocast`` to bfloat16 on the CPU when asked (``"auto"``: only with native bfloat16)."""
+    if bf16 == "auto":
+        bf16 = cpu_info()["native_bf16"]
+    elif not isinstance(bf16, bool):
+        raise ArgumentError(f"bf16 must be True, False or 'auto', got {bf16!r}")
+    if not bf16:
+        return nullcontext
+    return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def _compile_errors() -> tuple[type[BaseException], ...]:
+    import torch._dynamo.exc
+    import torch._inductor.exc
+
+    return (torch._dynamo.exc.TorchDynamoException, torch._inductor.exc.CppCompileError)
+
+
+class _LossRunner:
+    """Runs one loss function, forward and backward: compiled when asked and possible, plain otherwise."""
+
+    def __init__(self, fn: LossFn, compile: bool, name: str):
+        self.fn, self.name, self.compiled = fn, name, None
+        if not isinstance(compile, bool):
+            raise ArgumentTypeError(f"compile must be True or False, got {compile!r}")
+        if not compile:
+            return
+        if _compile_disabled_by_env():
+            _notice("COURSE_COMPILE=0 is set")
+        elif _find_cxx_compiler() is None:
+            _notice("torch.compile needs a C++ compiler and none was found (g++, clang++ or MSVC's cl)")
+        else:
+            self.compiled = torch.compile(fn)
+
+    def _run(self, fn, model, batch, opt, step, autocast) -> dict:
+        with autocast():
+            metrics = _as_metrics(fn(model, batch), getattr(self.fn, "__name__", "loss_fn"))
+        loss = metrics["loss"]
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss became {loss.item()} at step {step}: lower the learning "
+                "rate or clip gradients (grad_clip=1.0)"
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        return metrics
+
+    def forward_backward(self, model, batch, opt, step, autocast) -> dict:
+        """Loss and gradients for one batch (gradients left in ``.grad``); returns the metrics."""
+        if self.compiled is None:
+            return self._run(self.fn, model, batch, opt, step, autocast)
+        try:
+            return self._run(self.compiled, model, batch, opt, step, autocast)
+        except _compile_errors() as e:  # compilation failed (no working compiler, unsupported code): go on without
+            self.compiled = None
+            _notice(f"torch.compile failed ({type(e).__name__}: {_first_line(e, 120)})")
+            return self._run(self.fn, model, batch, opt, step, autocast)
+
+
+def _notice(reason: str) -> None:
+    print(f"Note: {reason}; training without compilation (same results, somewhat slower).", flush=True)
 
 
 def lm_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

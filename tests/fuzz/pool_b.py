@@ -204,6 +204,8 @@ _TRAIN = {
         "steps": st.integers(1, 3),
         "log_every": st.integers(1, 2),
         "desc": st.just("fuzz"),
+        "compile": st.just(False),  # compiling takes tens of seconds: test_fast_path covers compile=True
+        "bf16": st.sampled_from([False, "auto"]),
     },
 }
 

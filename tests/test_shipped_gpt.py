@@ -1,0 +1,115 @@
+"""The shipped GPT (issue 17): made by the script's recipe, the recipe the docs state, and it beats Kneser–Ney.
+
+``tools/train_checkpoints.py --only gpt`` trains ``data/checkpoints/shakespeare_char_gpt.pt`` with
+``course_lib.char_lm.SHIPPED_RECIPES["gpt"]``. Every document that states the recipe (after the words
+"Shipped GPT recipe:") must state exactly that one, and the file must hold it.
+"""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_lib.char_lm import CHECKPOINTS, SHIPPED_RECIPES, load_char_lm, shakespeare_char_data
+from course_lib.train import evaluate_lm
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "Shipped GPT recipe:"
+#: Documents that must state the recipe; README.md is checked too once it does.
+REQUIRED = ("data/checkpoints/README.md", "docs/drafts/17_gpt_recipe.md")
+GOAL = 1.45  # issue 17's goal for the sliding-window loss (not reached yet: see test_the_goal_of_issue_17)
+
+
+def kneser_ney_baseline() -> float:
+    """Notebook 01's order-6 Kneser–Ney loss on the same validation text, as the notebook recorded it."""
+    from course_lib.results import load_results
+
+    return float(load_results()["01.baseline_nats"]["value"])
+
+
+def recipe_sentence(recipe: dict, seed: int = 0) -> str:
+    """The recipe as the docs state it (one line)."""
+    m, r = recipe["model"], recipe
+    dtype = r.get("weights_dtype", "float32")
+    return (
+        f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), context {r['block_size']}, "
+        f"dropout {m['dropout']:g}, batch {r['batch_size']}, {r['steps']:,} steps, peak learning rate "
+        f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
+        f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}, seed {seed}, weights stored in {dtype}"
+    )
+
+
+def _stated(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split(MARKER, 1)[1].strip().strip("*").strip() for line in lines if MARKER in line]
+
+
+@pytest.mark.parametrize("doc", [*REQUIRED, "README.md"])
+def test_docs_state_the_scripts_recipe(doc):
+    path = ROOT / doc
+    stated = _stated(path) if path.exists() else []
+    if doc not in REQUIRED and not stated:
+        pytest.skip(f"{doc} does not state the recipe (yet)")
+    assert stated, f"{doc} must state the shipped GPT's recipe after {MARKER!r}"
+    expected = recipe_sentence(SHIPPED_RECIPES["gpt"])
+    for s in stated:
+        assert s == expected, f"{doc} states\n  {s}\nbut tools/train_checkpoints.py trains\n  {expected}"
+
+
+def test_the_script_uses_the_shipped_recipe():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import train_checkpoints
+
+    assert train_checkpoints.SHIPPED_RECIPES is SHIPPED_RECIPES
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not CHECKPOINTS["gpt"].exists():
+        pytest.skip("run tools/train_checkpoints.py --only gpt first")
+    return load_char_lm("gpt")
+
+
+def test_the_shipped_file_was_made_by_the_recipe(shipped):
+    model, tok, hist, info = shipped
+    assert info["recipe"] == SHIPPED_RECIPES["gpt"]
+    r = SHIPPED_RECIPES["gpt"]
+    assert info["tokens"] == r["steps"] * r["batch_size"] * r["block_size"]
+    cfg = model.config
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size) == (
+        r["model"]["n_layer"],
+        r["model"]["n_head"],
+        r["model"]["n_embd"],
+        r["block_size"],
+    )
+    assert CHECKPOINTS["gpt"].stat().st_size < 8e6  # a few MB
+    assert info["weights_dtype"] == r.get("weights_dtype", "float32")
+
+
+def test_the_shipped_gpt_beats_kneser_ney(shipped):
+    _, _, hist, info = shipped
+    assert info["eval_stride"] == SHIPPED_RECIPES["gpt"]["block_size"] // 2
+    assert info["val_loss_sliding"] < kneser_ney_baseline()
+    assert info["val_loss_sliding"] <= info["val_loss_full"]  # more context per character, never worse
+    curve = hist["val_loss"].dropna()
+    assert len(curve) >= 10 and curve.iloc[-1] < curve.iloc[0] - 2.5  # a real curve, from ~ln 65
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17's goal (< 1.45 nats/char in half an hour) is not reached yet")
+def test_the_goal_of_issue_17(shipped):
+    """Strict: when a shipped GPT reaches the goal, this test fails until the marker is removed."""
+    assert shipped[3]["val_loss_sliding"] < GOAL
+
+
+def test_the_shipped_gpt_scores_what_it_claims(shipped):
+    """The stored losses are the file's: the whole validation text, re-scored, gives the stored figure."""
+    model, tok, _, info = shipped
+    _, _, val_ids = shakespeare_char_data()
+    T = model.config.block_size
+    full = evaluate_lm(model, val_ids, T, batch_size=64)  # non-overlapping windows: the cheaper of the two
+    assert full == pytest.approx(info["val_loss_full"], abs=1e-3)
+    sub = val_ids[:8192]
+    assert evaluate_lm(model, sub, T, stride=T // 2) < evaluate_lm(model, sub, T)  # more context, lower loss
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # float16 in the file, float32 in use
