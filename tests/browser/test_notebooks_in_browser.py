@@ -78,7 +78,7 @@ SCENARIOS = {
         Step("prompt", "type", "", error=True),
         Step("prompt", "type", "ROMEO@", error=True),  # '@' is not in Tiny Shakespeare
         Step("prompt", "type", "JULIET:", error=False),
-        Step("temperature", "slide", 3, error=False),
+        Step("temperature", "slide", 10, error=False),  # 0.8 → 1.3: a few steps may not change 40 sampled characters
         Step("strategy", "select", "greedy", error=False),
         Step("length", "slide", 2, error=False),
     ],
@@ -177,8 +177,10 @@ def test_progress_bars_render_as_bars(notebook):
     assert bars.count() > 0, f"{notebook.name}: trains but shows no progress bar widget"
     for i in range(bars.count()):
         bar = bars.nth(i)
-        width = bar.locator(".progress-bar").first.evaluate("(e) => e.getBoundingClientRect().width")
-        assert width > 0, f"{notebook.name}: progress bar {i} is empty (width {width})"
+        inner = bar.locator(".progress-bar").first
+        width = inner.evaluate("(e) => e.getBoundingClientRect().width")
+        failed = "danger" in (inner.get_attribute("class") or "")  # a run that stopped at its first step, on purpose
+        assert width > 0 or failed, f"{notebook.name}: progress bar {i} is empty (width {width})"
         row = bar.locator("xpath=..")  # tqdm's HBox: description, bar, counts
         assert re.search(r"\d+/\d+", row.text_content() or ""), f"{notebook.name}: bar {i} has no n/total counter"
         if i < 3:
