@@ -45,7 +45,7 @@ from course_lib.char_lm import shakespeare_char_data
 from course_lib.data import get_lm_batch
 from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.nn_utils import make_adamw
-from course_lib.perf import flops_per_token, matmul_peak_flops
+from course_lib.perf import cpu_seconds, flops_per_token, matmul_peak_flops
 from course_lib.train import MAX_STEPS, cosine_schedule, cpu_info, evaluate_lm, lm_cross_entropy, train
 
 #: The course's benchmark recipe, chosen by ``tools/sweep_gpt.py --grid bench`` (table in the README).
@@ -114,12 +114,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if bad or not args.runs or args.threads < 1 or args.budget <= 0:
         p.error(f"--runs takes names from {RUNS}; --threads >= 1; --budget > 0")
     return args
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the C++ compiler of torch.compile runs as one)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 class TrainClockSchedule:

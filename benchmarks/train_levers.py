@@ -44,7 +44,7 @@ from course_lib.char_lm import shakespeare_char_data
 from course_lib.data import get_lm_batch
 from course_lib.models.gpt import GPT, GPTConfig
 from course_lib.nn_utils import make_adamw
-from course_lib.perf import flops_per_token, matmul_peak_flops
+from course_lib.perf import cpu_seconds, flops_per_token, matmul_peak_flops
 
 LEVERS = ("optimizer", "compile", "bf16", "batching", "threads", "dropout")
 
@@ -76,12 +76,6 @@ def parse_args(argv=None):
         help="record the table under bench.NAME (default bench.levers; docs/results)",
     )
     return p.parse_args(argv)
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the C++ compiler runs as a child)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def python_loop_batch(data, block_size, batch_size, generator):

@@ -11,6 +11,7 @@ scaling study of notebook 12 all count compute with these two functions.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import torch
@@ -63,3 +64,16 @@ def flops_per_token(model: nn.Module, n_layer: int, block_size: int, n_embd: int
     if isinstance(getattr(wpe, "weight", None), nn.Parameter):
         n -= wpe.weight.numel()
     return 6 * n + 12 * n_layer * block_size * n_embd
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (``torch.compile``'s C++ compiler runs as one), in seconds.
+
+    The clock of a benchmark on a busy machine (``course_lib.train.train(clock=cpu_seconds)``): with one thread it
+    counts the work done, not the time spent waiting for a CPU.
+
+    Defined in: notebooks/05_text_generation.ipynb
+    Used by: benchmarks/lm_shakespeare.py
+    """
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system

@@ -47,12 +47,8 @@ from course_lib.char_lm import (
     train_char_lm,
 )
 from course_lib.data import update_checksums
+from course_lib.perf import cpu_seconds
 from course_lib.train import cpu_info, evaluate_lm
-
-
-def cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def main(argv=None) -> None:
