@@ -77,11 +77,11 @@ RECIPES = {
 SHIPPED_RECIPES = {
     "lstm": {**RECIPES["lstm"], "steps": 1200, "batch_size": 24, "block_size": 128, "lr": 4e-3},
     "gpt": {
-        "model": {"n_layer": 4, "n_head": 6, "n_embd": 192, "dropout": 0.0, "bias": False},
-        "steps": 4500,
-        "batch_size": 16,
+        "model": {"n_layer": 4, "n_head": 6, "n_embd": 192, "dropout": 0.0, "bias": False, "positions": "rope"},
+        "steps": 8000,
+        "batch_size": 8,
         "block_size": 128,
-        "lr": 3e-3,
+        "lr": 2e-3,
         "min_lr": 1e-4,
         "warmup": 100,
         "weight_decay": 0.1,

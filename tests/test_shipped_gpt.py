@@ -31,8 +31,11 @@ def recipe_sentence(recipe: dict, seed: int = 0) -> str:
     """The recipe as the docs state it (one line)."""
     m, r = recipe["model"], recipe
     dtype = r.get("weights_dtype", "float32")
+    positions = {"learned": "learned positions", "rope": "rotary positions (RoPE)"}.get(
+        m.get("positions", "learned"), f"{m.get('positions')} positions"
+    )
     return (
-        f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), context {r['block_size']}, "
+        f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), {positions}, context {r['block_size']}, "
         f"dropout {m['dropout']:g}, batch {r['batch_size']}, {r['steps']:,} steps, peak learning rate "
         f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
         f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}, seed {seed}, weights stored in {dtype}"
@@ -78,11 +81,12 @@ def test_the_shipped_file_was_made_by_the_recipe(shipped):
     r = SHIPPED_RECIPES["gpt"]
     assert info["tokens"] == r["steps"] * r["batch_size"] * r["block_size"]
     cfg = model.config
-    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size) == (
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size, cfg.positions) == (
         r["model"]["n_layer"],
         r["model"]["n_head"],
         r["model"]["n_embd"],
         r["block_size"],
+        r["model"].get("positions", "learned"),
     )
     assert CHECKPOINTS["gpt"].stat().st_size < 8e6  # a few MB
     assert info["weights_dtype"] == r.get("weights_dtype", "float32")

@@ -11,12 +11,17 @@ Fair comparison on a busy machine: each configuration's throughput (tokens per C
 is measured first, in interleaved rounds, as a ratio to the grid's first configuration. ``--tokens`` is
 the first configuration's budget; with ``--equal-time`` (the default) every other configuration gets the
 tokens it would process in the same time (budget × its throughput ratio), so the table compares recipes
-at equal training time, which is what a wall-clock goal asks. Rows are appended to ``--out`` as they
+at equal training time, which is what a wall-clock goal asks. ``--compiled-threads N`` times each
+configuration as the shipped GPT trains instead (N threads, ``torch.compile``, wall clock, on a quiet machine),
+while the training itself stays on one thread (the losses do not depend on it), so two sweeps can share two
+cores. Configurations that differ only in learning rate share one measurement. Rows are appended to ``--out`` as they
 finish (a rerun skips the configurations already there).
 
 Usage:
     python tools/sweep_gpt.py --grid bench --tokens 820000 --out docs/sweeps/gpt_bench.csv --record
-    python tools/sweep_gpt.py --grid checkpoint --tokens 500000 --sliding --out docs/sweeps/gpt_checkpoint.csv --record
+    python tools/sweep_gpt.py --grid checkpoint --tokens 2300000 --sliding --out docs/sweeps/gpt_checkpoint.csv --record
+    python tools/sweep_gpt.py --grid checkpoint --compiled-threads 2 --tokens 2300000 --sliding \
+        --out docs/sweeps/gpt_checkpoint_compiled.csv --only "4x192 T128 B8 lr2e-3" --record  # (and the rope rows)
     python tools/sweep_gpt.py --grid bench --throughput-only
 """
 
@@ -75,14 +80,21 @@ GRIDS = {
         "4x128 T64 B8 lr5e-3": _recipe(4, 4, 128, 64, 8, 5e-3),
     },
     "checkpoint": {
-        "4x192 T128 B16 lr3e-3 drop0.1": _recipe(4, 6, 192, 128, 16, 3e-3, dropout=0.1, warmup=100),  # shipped
-        "4x192 T128 B16 lr3e-3": _recipe(4, 6, 192, 128, 16, 3e-3, warmup=100),
-        "6x192 T128 B16 lr3e-3 drop0.1": _recipe(6, 6, 192, 128, 16, 3e-3, dropout=0.1, warmup=100),
-        "4x256 T128 B16 lr2e-3 drop0.1": _recipe(4, 8, 256, 128, 16, 2e-3, dropout=0.1, warmup=100),
-        "4x192 T256 B8 lr3e-3 drop0.1": _recipe(4, 6, 192, 256, 8, 3e-3, dropout=0.1, warmup=100),
-        "4x128 T128 B16 lr5e-3 drop0.1": _recipe(4, 4, 128, 128, 16, 5e-3, dropout=0.1, warmup=100),
+        "4x192 T128 B16 lr3e-3": _recipe(4, 6, 192, 128, 16, 3e-3, warmup=100),  # shipped (second run)
+        "4x192 T128 B16 lr3e-3 rope": _recipe(4, 6, 192, 128, 16, 3e-3, positions="rope", warmup=100),
+        "4x192 T128 B16 lr5e-3": _recipe(4, 6, 192, 128, 16, 5e-3, warmup=100),
+        "4x192 T256 B8 lr3e-3": _recipe(4, 6, 192, 256, 8, 3e-3, warmup=100),
+        "4x192 T128 B8 lr2e-3": _recipe(4, 6, 192, 128, 8, 2e-3, warmup=100),
+        "4x256 T128 B16 lr2.5e-3": _recipe(4, 8, 256, 128, 16, 2.5e-3, warmup=100),
+        "4x192 T128 B8 lr2e-3 rope": _recipe(4, 6, 192, 128, 8, 2e-3, positions="rope", warmup=100),
+        "4x192 T128 B8 lr3e-3 rope": _recipe(4, 6, 192, 128, 8, 3e-3, positions="rope", warmup=100),
+        "4x192 T128 B8 lr4e-3 rope": _recipe(4, 6, 192, 128, 8, 4e-3, positions="rope", warmup=100),
     },
 }
+
+
+#: every configuration of every grid, by name
+GRID_RECIPES = {name: recipe for grid in GRIDS.values() for name, recipe in grid.items()}
 
 
 def _summary(recipe) -> dict:
@@ -99,42 +111,70 @@ def _summary(recipe) -> dict:
     }
 
 
-def measure_throughput(grid: dict, train_ids, rounds: int = 3, tokens: int = 6144) -> dict[str, float]:
-    """Tokens per CPU-second of each configuration (one thread), measured in interleaved rounds."""
+def _shape(recipe) -> str:
+    """What sets a configuration's speed: the model and the batch's shape (not lr or schedule)."""
+    return json.dumps([recipe["model"], recipe["block_size"], recipe["batch_size"]], sort_keys=True)
+
+
+def measure_throughput(
+    grid: dict, train_ids, rounds: int = 5, tokens: int = 12288, compiled_threads: int = 0
+) -> dict[str, float]:
+    """Tokens per CPU-second of each configuration (one thread), measured in interleaved rounds.
+
+    ``compiled_threads=N``: tokens per wall-clock second instead, on N threads with ``torch.compile``, as the
+    shipped GPT trains (``tools/train_checkpoints.py``); compilation is done before timing.
+    Configurations of the same shape (they differ only in lr or schedule) are measured once and share it.
+    """
+    clock = time.perf_counter if compiled_threads else time.process_time
+    threads = torch.get_num_threads()
+    if compiled_threads:
+        torch.set_num_threads(compiled_threads)
     arms = {}
-    for name, r in grid.items():
+    for r in grid.values():
+        if _shape(r) in arms:
+            continue
         torch.manual_seed(0)
         model = build_model("gpt", 65, r["block_size"], **r["model"])
-        arms[name] = (model, make_adamw(model, lr=1e-4), r["block_size"], r["batch_size"])
+        loss_fn = lambda model, x, y: lm_cross_entropy(model(x), y)  # noqa: E731 (logits (B, T, V) vs (B, T))
+        loss_fn = torch.compile(loss_fn) if compiled_threads else loss_fn
+        arms[_shape(r)] = (model, make_adamw(model, lr=1e-4), r["block_size"], r["batch_size"], loss_fn)
     generator = torch.Generator().manual_seed(0)
-    rates: dict[str, list[float]] = {name: [] for name in grid}
+    rates: dict[str, list[float]] = {key: [] for key in arms}
     for _ in range(rounds + 1):  # the first round warms up and is dropped
-        for name, (model, opt, T, B) in arms.items():
+        for key, (model, opt, T, B, loss_fn) in arms.items():
             steps = max(2, tokens // (T * B))
-            t0 = time.process_time()
+            t0 = clock()
             for _ in range(steps):
                 x, y = get_lm_batch(train_ids, T, B, generator=generator)
-                loss = lm_cross_entropy(model(x), y)
+                loss = loss_fn(model, x, y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
-            rates[name].append(steps * T * B / (time.process_time() - t0))
-    return {name: statistics.median(v[1:]) for name, v in rates.items()}
+            rates[key].append(steps * T * B / (clock() - t0))
+    torch.set_num_threads(threads)
+    return {name: statistics.median(rates[_shape(r)][1:]) for name, r in grid.items()}
 
 
-def measured_ratios(grid: dict, train_ids, out: Path | None) -> dict[str, dict]:
-    """Throughput ratio of each configuration to the grid's first, cached beside ``out`` (``.rates.json``).
+def measured_ratios(grid: dict, train_ids, out: Path | None, compiled_threads: int = 0) -> dict[str, dict]:
+    """Throughput ratio of each configuration to the grid's first, cached beside ``out`` (``.rates.json``;
+    ``.rates-compiled<N>.json`` with ``compiled_threads=N``).
 
     Configurations not in the cache are measured together with the reference, in the same session (so the
     ratio does not depend on how busy the machine was), and added to it.
     """
-    path = None if out is None else out.with_suffix(".rates.json")
+    suffix = f".rates-compiled{compiled_threads}.json" if compiled_threads else ".rates.json"
+    path = None if out is None else out.with_suffix(suffix)
     cache = json.loads(path.read_text()) if path is not None and path.exists() else {}
     ref = next(iter(grid))
+    for name in grid:  # a configuration of an already measured shape (another lr) shares that measurement
+        same = [n for n in cache if n in GRID_RECIPES and _shape(GRID_RECIPES[n]) == _shape(grid[name])]
+        if name not in cache and same:
+            cache[name] = cache[same[0]]
     missing = [name for name in grid if name not in cache]
     if missing:
-        rates = measure_throughput({name: grid[name] for name in dict.fromkeys([ref, *missing])}, train_ids)
+        subset = {name: grid[name] for name in dict.fromkeys([ref, *missing])}
+        rates = measure_throughput(subset, train_ids, compiled_threads=compiled_threads)
         for name in missing:
             cache[name] = {"tokens_per_cpu_s": rates[name], "ratio": rates[name] / rates[ref]}
         if path is not None:
@@ -142,7 +182,8 @@ def measured_ratios(grid: dict, train_ids, out: Path | None) -> dict[str, dict]:
             path.write_text(json.dumps(cache, indent=1) + "\n")
     for name in grid:
         c = cache[name]
-        print(f"{name:32s} {c['tokens_per_cpu_s']:8,.0f} tokens/CPU-s  ratio {c['ratio']:.2f}", flush=True)
+        unit = f"tokens/s ({compiled_threads} threads, compiled)" if compiled_threads else "tokens/CPU-s"
+        print(f"{name:32s} {c['tokens_per_cpu_s']:8,.0f} {unit}  ratio {c['ratio']:.2f}", flush=True)
     return cache
 
 
@@ -156,13 +197,20 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--throughput-only", action="store_true")
+    ap.add_argument(
+        "--compiled-threads",
+        type=int,
+        default=0,
+        help="time each configuration as the shipped GPT trains (N threads, torch.compile, wall clock) for equal time",
+    )
     ap.add_argument("--record", action="store_true", help="record --out's table as sweep_gpt.<grid> (docs/results)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)  # throughput ratios and CPU seconds are per thread
     data = shakespeare_char_data()
     tok, train_ids, val_ids = data
     grid = GRIDS[args.grid]
-    ratios = measured_ratios(grid, train_ids, args.out)
+    only = [n for n in grid if not args.only or n in args.only or n == next(iter(grid))]
+    ratios = measured_ratios({n: grid[n] for n in only}, train_ids, args.out, args.compiled_threads)
     if args.throughput_only:
         return
     done = set()
@@ -198,11 +246,12 @@ def main(argv=None) -> None:
             f"bits = nats / {math.log(2):.4f}"
         )
         if args.record:
-            record_sweep(args.grid, table)
+            record_sweep(args.grid + (f"_compiled{args.compiled_threads}" if args.compiled_threads else ""), table)
 
 
 def record_sweep(grid: str, table: pd.DataFrame) -> None:
-    """Record the sweep's table (best first) for the README: ``sweep_gpt.bench`` / ``sweep_gpt.checkpoint``."""
+    """Record the sweep's table (best first) for the README: ``sweep_gpt.bench``, ``sweep_gpt.checkpoint``,
+    ``sweep_gpt.checkpoint_compiled2`` (timed with ``--compiled-threads 2``)."""
     os.environ["COURSE_RECORD"] = "1"
     os.environ["COURSE_FAST"] = "0"
     from course_lib.results import record_table

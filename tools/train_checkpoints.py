@@ -160,8 +160,6 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
     """Add this GPT run to ``path`` (replacing a row with the same recipe) and record the table for the README."""
     import pandas as pd
 
-    from course_lib.results import record_table
-
     r, m = f["recipe"], f["recipe"]["model"]
     row = {
         "n_layer": m["n_layer"],
@@ -171,6 +169,7 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
         "batch_size": r["batch_size"],
         "lr": r["lr"],
         "dropout": m["dropout"],
+        "positions": m.get("positions", "learned"),
         "steps": r["steps"],
         "tokens": f["tokens"],
         "minutes": round(f["wall_seconds"] / 60, 1),
@@ -178,11 +177,19 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
         "val_loss": f["val_loss_full"],
     }
     old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=[*row, "shipped"])
-    same = (old[list(row)[:8]] == pd.Series(row)[list(row)[:8]]).all(axis=1) if len(old) else []
+    recipe_cols = list(row)[:9]  # a rerun of the same recipe replaces its row
+    same = (old[recipe_cols] == pd.Series(row)[recipe_cols]).all(axis=1) if len(old) else []
     runs = pd.concat([old[~same] if len(old) else old, pd.DataFrame([row])], ignore_index=True)
     runs["shipped"] = [False] * (len(runs) - 1) + [True]
     path.parent.mkdir(parents=True, exist_ok=True)
     runs.to_csv(path, index=False)
+    record_gpt_runs_table(runs)
+
+
+def record_gpt_runs_table(runs) -> None:
+    """Record the table of half-hour GPT runs (``docs/sweeps/gpt_checkpoint_runs.csv``) for the README."""
+    from course_lib.results import record_table
+
     shown = runs.rename(
         columns={"val_loss_sliding": "val sliding", "val_loss": "val non-overlapping", "minutes": "min (2 threads)"}
     )
