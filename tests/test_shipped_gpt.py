@@ -117,3 +117,26 @@ def test_the_shipped_gpt_scores_what_it_claims(shipped):
     sub = val_ids[:8192]
     assert evaluate_lm(model, sub, T, stride=T // 2) < evaluate_lm(model, sub, T)  # more context, lower loss
     assert all(p.dtype == torch.float32 for p in model.parameters())  # float16 in the file, float32 in use
+
+
+def test_late_progress_reads_the_history_it_is_given():
+    """benchmarks/shipped_gpt_gap.py's late_progress, on a tiny history whose answer is known by hand."""
+    import sys
+
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from shipped_gpt_gap import late_progress
+
+    steps = list(range(0, 1601, 100))  # evaluations every 100 steps, training loss logged every 100 too
+    hist = pd.DataFrame(
+        {
+            "step": steps,
+            "loss": [None] + [3.0 - 0.001 * s for s in steps[1:]],  # falls 0.2 over the last 200 steps
+            "val_loss": [4.0 - 0.0005 * s for s in steps],  # falls 0.1 over the last 200 steps
+        }
+    )
+    late = late_progress(hist, fraction=1 / 8)  # the last 200 of 1,600 steps: from step 1,400
+    assert (late["from_step"], late["to_step"]) == (1400, 1600)
+    assert late["train_fall"] == pytest.approx(0.2)
+    assert late["val_fall"] == pytest.approx(0.1)

@@ -89,6 +89,8 @@ GRIDS = {
         "4x192 T128 B8 lr2e-3 rope": _recipe(4, 6, 192, 128, 8, 2e-3, positions="rope", warmup=100),
         "4x192 T128 B8 lr3e-3 rope": _recipe(4, 6, 192, 128, 8, 3e-3, positions="rope", warmup=100),
         "4x192 T128 B8 lr4e-3 rope": _recipe(4, 6, 192, 128, 8, 4e-3, positions="rope", warmup=100),
+        "4x192 T128 B8 lr1.5e-3 rope": _recipe(4, 6, 192, 128, 8, 1.5e-3, positions="rope", warmup=100),
+        "6x160 T128 B8 lr2e-3 rope": _recipe(6, 5, 160, 128, 8, 2e-3, positions="rope", warmup=100),
     },
 }
 
