@@ -5,6 +5,7 @@
 "Shipped GPT recipe:") must state exactly that one, and the file must hold it.
 """
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ from course_lib.char_lm import CHECKPOINTS, SHIPPED_RECIPES, load_char_lm, shake
 from course_lib.train import evaluate_lm
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = "Shipped GPT recipe:"
+sys.path.insert(0, str(ROOT / "tools"))
+from train_checkpoints import RECIPE_DOCS, RECIPE_MARKER, recipe_sentence, restate_recipe  # noqa: E402
+
+MARKER = RECIPE_MARKER
 #: Documents that must state the recipe; README.md is checked too once it does.
 REQUIRED = ("data/checkpoints/README.md", "docs/drafts/17_gpt_recipe.md")
 GOAL = 1.45  # issue 17's goal for the sliding-window loss (not reached yet: see test_the_goal_of_issue_17)
@@ -25,21 +29,6 @@ def kneser_ney_baseline() -> float:
     from course_lib.results import load_results
 
     return float(load_results()["01.baseline_nats"]["value"])
-
-
-def recipe_sentence(recipe: dict, seed: int = 0) -> str:
-    """The recipe as the docs state it (one line)."""
-    m, r = recipe["model"], recipe
-    dtype = r.get("weights_dtype", "float32")
-    positions = {"learned": "learned positions", "rope": "rotary positions (RoPE)"}.get(
-        m.get("positions", "learned"), f"{m.get('positions')} positions"
-    )
-    return (
-        f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), {positions}, context {r['block_size']}, "
-        f"dropout {m['dropout']:g}, batch {r['batch_size']}, {r['steps']:,} steps, peak learning rate "
-        f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
-        f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}, seed {seed}, weights stored in {dtype}"
-    )
 
 
 def _stated(path: Path) -> list[str]:
@@ -60,9 +49,6 @@ def test_docs_state_the_scripts_recipe(doc):
 
 
 def test_the_script_uses_the_shipped_recipe():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tools"))
     import train_checkpoints
 
     assert train_checkpoints.SHIPPED_RECIPES is SHIPPED_RECIPES
@@ -121,8 +107,6 @@ def test_the_shipped_gpt_scores_what_it_claims(shipped):
 
 def test_late_progress_reads_the_history_it_is_given():
     """benchmarks/shipped_gpt_gap.py's late_progress, on a tiny history whose answer is known by hand."""
-    import sys
-
     import pandas as pd
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -140,3 +124,17 @@ def test_late_progress_reads_the_history_it_is_given():
     assert (late["from_step"], late["to_step"]) == (1400, 1600)
     assert late["train_fall"] == pytest.approx(0.2)
     assert late["val_fall"] == pytest.approx(0.1)
+
+
+def test_the_script_restates_the_recipe_in_the_docs(tmp_path):
+    """After training, tools/train_checkpoints.py rewrites every doc's recipe line (and nothing else)."""
+    assert {str(p.relative_to(ROOT)) for p in RECIPE_DOCS} >= set(REQUIRED)
+    doc = tmp_path / "card.md"
+    doc.write_text(f"# Card\n\n{MARKER} 2 layers, an old recipe\nlast line, kept\n", encoding="utf-8")
+    untouched = tmp_path / "other.md"
+    untouched.write_text("no recipe here\n", encoding="utf-8")
+    recipe = SHIPPED_RECIPES["gpt"]
+    assert restate_recipe(recipe, 0, docs=[doc, untouched, tmp_path / "missing.md"]) == [doc]
+    assert doc.read_text(encoding="utf-8") == f"# Card\n\n{MARKER} {recipe_sentence(recipe)}\nlast line, kept\n"
+    assert untouched.read_text(encoding="utf-8") == "no recipe here\n"
+    assert restate_recipe(recipe, 0, docs=[doc]) == []  # already stated: nothing to rewrite

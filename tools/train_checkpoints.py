@@ -3,7 +3,8 @@
 Writes ``data/checkpoints/shakespeare_char_lstm.pt`` and ``data/checkpoints/shakespeare_char_gpt.pt``
 (weights, model config, the 65-character vocabulary, the training recipe, the training history and
 the validation losses, all in one file that loads with ``torch.load(..., weights_only=True)``) and
-replaces their lines in ``data/SHA256SUMS``.
+replaces their lines in ``data/SHA256SUMS``. After the GPT it rewrites the recipe line ("Shipped GPT recipe:") of
+the docs that state it (:data:`RECIPE_DOCS`), and the checksum of the checkpoints' data card with it.
 
 The recipes live in ``course_lib.char_lm.SHIPPED_RECIPES``. The LSTM: notebook 05's live recipe trained
 on about seven times as many characters (1,200 steps, batch 24, a 128-character context). The GPT: the recipe
@@ -49,6 +50,50 @@ from course_lib.char_lm import (
 from course_lib.data import update_checksums
 from course_lib.perf import cpu_seconds
 from course_lib.train import cpu_info, evaluate_lm
+
+#: Every document that states the shipped GPT's recipe does so on one line, after this marker; the script
+#: rewrites that line from the recipe it trained (``tests/test_shipped_gpt.py`` checks they agree).
+RECIPE_MARKER = "Shipped GPT recipe:"
+RECIPE_DOCS = (ROOT / "README.md", ROOT / "data/checkpoints/README.md", ROOT / "docs/drafts/17_gpt_recipe.md")
+
+
+def recipe_sentence(recipe: dict, seed: int = 0) -> str:
+    """The GPT recipe as the docs state it (one line)."""
+    m, r = recipe["model"], recipe
+    dtype = r.get("weights_dtype", "float32")
+    positions = {"learned": "learned positions", "rope": "rotary positions (RoPE)"}.get(
+        m.get("positions", "learned"), f"{m.get('positions')} positions"
+    )
+    return (
+        f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), {positions}, context {r['block_size']}, "
+        f"dropout {m['dropout']:g}, batch {r['batch_size']}, {r['steps']:,} steps, peak learning rate "
+        f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
+        f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}, seed {seed}, weights stored in {dtype}"
+    )
+
+
+def restate_recipe(recipe: dict, seed: int, docs=RECIPE_DOCS) -> list[Path]:
+    """Rewrite the line after :data:`RECIPE_MARKER` in each of ``docs`` that has one; return the files changed.
+
+    The checkpoints' data card (``data/checkpoints/README.md``) is checksummed in ``data/SHA256SUMS``: the
+    caller updates its sum with the checkpoints'.
+    """
+    sentence = recipe_sentence(recipe, seed)
+    changed = []
+    for path in docs:
+        path = Path(path)
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        lines = [
+            f"{line.split(RECIPE_MARKER, 1)[0]}{RECIPE_MARKER} {sentence}" if RECIPE_MARKER in line else line
+            for line in text.split("\n")
+        ]
+        new = "\n".join(lines)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    return changed
 
 
 def main(argv=None) -> None:
@@ -128,7 +173,12 @@ def main(argv=None) -> None:
             flush=True,
         )
     if args.out_dir is None:
-        update_checksums(written)
+        restated = []
+        if "gpt" in figures and args.steps is None:  # the docs state the shipped recipe, not a quick trial's
+            restated = restate_recipe(SHIPPED_RECIPES["gpt"], args.seed)
+            print("recipe line rewritten in: " + (", ".join(str(p.relative_to(ROOT)) for p in restated) or "none"))
+        card = ROOT / "data/checkpoints/README.md"
+        update_checksums(written + ([card] if card in restated else []))
     for p in written:  # check the round trip through the verified loader
         load_char_lm(p, verify=args.out_dir is None)
     print("data/SHA256SUMS updated; checkpoints verified." if args.out_dir is None else f"written to {args.out_dir}")
