@@ -91,6 +91,8 @@ GRIDS = {
         "4x192 T128 B8 lr4e-3 rope": _recipe(4, 6, 192, 128, 8, 4e-3, positions="rope", warmup=100),
         "4x192 T128 B8 lr1.5e-3 rope": _recipe(4, 6, 192, 128, 8, 1.5e-3, positions="rope", warmup=100),
         "6x160 T128 B8 lr2e-3 rope": _recipe(6, 5, 160, 128, 8, 2e-3, positions="rope", warmup=100),
+        "4x192 T128 B4 lr1.5e-3 rope": _recipe(4, 6, 192, 128, 4, 1.5e-3, positions="rope", warmup=100),
+        "4x192 T128 B4 lr2e-3 rope": _recipe(4, 6, 192, 128, 4, 2e-3, positions="rope", warmup=100),
     },
 }
 
