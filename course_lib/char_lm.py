@@ -86,6 +86,7 @@ SHIPPED_RECIPES = {
         "warmup": 100,
         "weight_decay": 0.1,
         "grad_clip": 1.0,
+        "ema": 0.999,  # the weights averaged over roughly the last 1,000 steps (train.WeightAverage)
         "weights_dtype": "float16",  # stored in half precision (half the file); losses are the stored weights'
     },
 }
@@ -202,6 +203,7 @@ def train_char_lm(
         progress=progress,
         desc=f"{kind} ({model.num_params():,} params)",
         compile=compile,
+        ema=recipe.get("ema"),
     )
     info = {
         "kind": kind,

@@ -314,6 +314,77 @@ def test_training_loop_alternates_two_objectives():
         train.train(model, lambda s: None, [up, down], a, steps=1, progress=False)
 
 
+def test_weight_average_is_the_bias_corrected_exponential_average():
+    """Closed form: after t updates, Σᵢ (1−d)·d^(t−i)·θᵢ / (1 − d^t), computed here by hand in float64."""
+    model = nn.Linear(3, 2).double()
+    d = 0.9
+    avg = train.WeightAverage(model, d)
+    assert torch.equal(avg.averaged()[0], model.weight)  # before any update: the weights themselves
+    seen = []
+    for i in range(7):
+        with torch.no_grad():
+            model.weight.copy_(torch.full((2, 3), float(i * i)))
+            model.bias.copy_(torch.tensor([float(i), -float(i)]))
+        seen.append((model.weight.detach().clone(), model.bias.detach().clone()))
+        avg.update()
+    t = len(seen)
+    norm = 1 - d**t
+    want_w = sum((1 - d) * d ** (t - 1 - i) * w for i, (w, _) in enumerate(seen)) / norm
+    want_b = sum((1 - d) * d ** (t - 1 - i) * b for i, (_, b) in enumerate(seen)) / norm
+    got_w, got_b = avg.averaged()
+    assert torch.allclose(got_w, want_w, rtol=1e-12) and torch.allclose(got_b, want_b, rtol=1e-12)
+    with avg.swapped_in():  # the model holds the average inside ...
+        assert torch.allclose(model.weight, want_w, rtol=1e-12)
+    assert torch.equal(model.weight, seen[-1][0])  # ... and its own weights after
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match="ema"):
+            train.WeightAverage(model, bad)
+
+
+def test_training_with_ema_ends_with_the_average_of_the_plain_trajectory():
+    """train(ema=d) follows the same weights as train() (its evaluations swap the average in and out again)
+    and ends holding their average; the evaluations score the averaged weights."""
+
+    def run(ema):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1, bias=False).double()
+        xs = torch.randn(6, 16, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+        trajectory = []
+
+        def get_batch(step):
+            trajectory.append(model.weight.detach().clone())  # the weights after `step` steps
+            return xs[step]
+
+        def loss_fn(m, x):
+            return (m(x) - x.sum(1, keepdim=True)).pow(2).mean()
+
+        hist = train.train(
+            model,
+            get_batch,
+            loss_fn,
+            torch.optim.SGD(model.parameters(), 0.05),
+            steps=6,
+            eval_every=2,
+            eval_fn=lambda m: {"w0": float(m.weight[0, 0])},
+            progress=False,
+            log_every=1,
+            ema=ema,
+        )
+        return model.weight.detach().clone(), trajectory, hist
+
+    plain_w, plain_traj, _ = run(None)
+    ema_w, ema_traj, hist = run(0.5)
+    for a, b in zip(plain_traj, ema_traj):
+        assert torch.equal(a, b)
+    steps_after = [*plain_traj[1:], plain_w]  # weights after steps 1..6
+    norm = 1 - 0.5**6
+    want = sum(0.5 * 0.5 ** (5 - i) * w for i, w in enumerate(steps_after)) / norm
+    assert torch.allclose(ema_w, want, rtol=1e-12)
+    assert not torch.allclose(ema_w, plain_w)  # the average is not the last step's weights ...
+    assert torch.equal(hist.attrs["last_step_state"]["weight"], plain_w)  # ... which the history keeps
+    assert hist["w0"].dropna().iloc[-1] == pytest.approx(float(want[0, 0]), rel=1e-12)
+
+
 def test_training_loop_stops_on_nan():
     model = nn.Linear(1, 1)
     with pytest.raises(FloatingPointError, match="step 1"):

@@ -138,3 +138,35 @@ def test_the_script_restates_the_recipe_in_the_docs(tmp_path):
     assert doc.read_text(encoding="utf-8") == f"# Card\n\n{MARKER} {recipe_sentence(recipe)}\nlast line, kept\n"
     assert untouched.read_text(encoding="utf-8") == "no recipe here\n"
     assert restate_recipe(recipe, 0, docs=[doc]) == []  # already stated: nothing to rewrite
+
+
+def test_the_recipe_line_names_the_weight_average_only_when_there_is_one():
+    plain = {**SHIPPED_RECIPES["gpt"]}
+    plain.pop("ema", None)
+    assert "moving average" not in recipe_sentence(plain)
+    averaged = recipe_sentence({**plain, "ema": 0.9995})
+    assert "exponential moving average of the weights (decay 0.9995), seed 0" in averaged
+
+
+def test_a_recorded_run_replaces_only_its_own_recipe(tmp_path):
+    """docs/sweeps/gpt_checkpoint_runs.csv: rows recorded before the weight average read as ema 0; a run with
+    an average is a different recipe (a new row), a rerun of the same recipe replaces its row; the last is shipped."""
+    import pandas as pd
+    from train_checkpoints import record_gpt_run
+
+    path = tmp_path / "runs.csv"
+    old_cols = "n_layer,n_embd,n_head,block_size,batch_size,lr,dropout,positions,steps,tokens,minutes,"
+    path.write_text(
+        old_cols + "val_loss_sliding,val_loss,shipped\n4,192,6,128,8,0.002,0.0,rope,8000,8192000,28.1,"
+        "1.465,1.4908,True\n",
+        encoding="utf-8",
+    )
+    plain = {k: v for k, v in SHIPPED_RECIPES["gpt"].items() if k != "ema"}
+    run = {"tokens": 8192000, "wall_seconds": 1700.0, "val_loss_sliding": 1.46, "val_loss_full": 1.48}
+    record_gpt_run({**run, "recipe": {**plain, "ema": 0.9995}}, path)
+    runs = pd.read_csv(path)
+    assert list(runs["ema"]) == [0, 0.9995] and list(runs["shipped"]) == [False, True]
+    record_gpt_run({**run, "recipe": plain, "val_loss_sliding": 1.47}, path)  # the plain recipe again
+    runs = pd.read_csv(path)
+    assert list(runs["ema"]) == [0.9995, 0] and list(runs["val_loss_sliding"]) == [1.46, 1.47]
+    assert list(runs["shipped"]) == [False, True]

@@ -68,7 +68,9 @@ def recipe_sentence(recipe: dict, seed: int = 0) -> str:
         f"{m['n_layer']} layers × {m['n_embd']} dims ({m['n_head']} heads), {positions}, context {r['block_size']}, "
         f"dropout {m['dropout']:g}, batch {r['batch_size']}, {r['steps']:,} steps, peak learning rate "
         f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
-        f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}, seed {seed}, weights stored in {dtype}"
+        f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}"
+        + (f", exponential moving average of the weights (decay {r['ema']:g})" if r.get("ema") else "")
+        + f", seed {seed}, weights stored in {dtype}"
     )
 
 
@@ -143,6 +145,11 @@ def main(argv=None) -> None:
         T = recipe["block_size"]
         val = evaluate_lm(model, val_ids, T, batch_size=64)
         sliding = evaluate_lm(model, val_ids, T, batch_size=64, stride=T // 2)
+        if "last_step_state" in hist.attrs:  # trained with a weight average: score the last step's own weights too
+            last = copy.deepcopy(model)
+            last.load_state_dict(hist.attrs["last_step_state"])
+            last.to(getattr(torch, dtype)).float()  # rounded as the stored weights are
+            info["val_loss_sliding_last_step"] = round(evaluate_lm(last, val_ids, T, batch_size=64, stride=T // 2), 4)
         info.update(
             {
                 "val_loss_full": round(val, 4),
@@ -198,6 +205,8 @@ def main(argv=None) -> None:
             record(f"{key}_threads", f["threads"], fmt="d")
             record(f"{key}_size_mb", f["size_mb"], fmt=".1f")
             record(f"{key}_cpu", f["cpu"])
+            if "val_loss_sliding_last_step" in f:
+                record(f"{key}_val_sliding_last_step", f["val_loss_sliding_last_step"], fmt=".3f")
         if "gpt" in figures:
             record_gpt_run(figures["gpt"])
 
@@ -220,6 +229,7 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
         "lr": r["lr"],
         "dropout": m["dropout"],
         "positions": m.get("positions", "learned"),
+        "ema": r.get("ema") or 0,  # the weight average's decay; 0: the last step's weights
         "steps": r["steps"],
         "tokens": f["tokens"],
         "minutes": round(f["wall_seconds"] / 60, 1),
@@ -227,7 +237,9 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
         "val_loss": f["val_loss_full"],
     }
     old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=[*row, "shipped"])
-    recipe_cols = list(row)[:9]  # a rerun of the same recipe replaces its row
+    if len(old) and "ema" not in old:  # rows recorded before the weight average existed: none was used
+        old.insert(list(row).index("ema"), "ema", 0)
+    recipe_cols = list(row)[:10]  # a rerun of the same recipe replaces its row
     same = (old[recipe_cols] == pd.Series(row)[recipe_cols]).all(axis=1) if len(old) else []
     runs = pd.concat([old[~same] if len(old) else old, pd.DataFrame([row])], ignore_index=True)
     runs["shipped"] = [False] * (len(runs) - 1) + [True]
@@ -249,6 +261,7 @@ def record_gpt_runs_table(runs) -> None:
         formats={
             "lr": "g",
             "dropout": "g",
+            "ema": "g",
             "steps": ",d",
             "tokens": ",d",
             "val sliding": ".3f",

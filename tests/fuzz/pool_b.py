@@ -190,6 +190,7 @@ _TRAIN = {
         "verify": st.booleans(),
     },
     "nats_to_bits": {"nats": st.floats(0.0, 10.0)},
+    "WeightAverage": {"model": _s(_tiny_gpt), "decay": st.floats(0.0, 0.9999)},
     "save_checkpoint": {
         "path": st.just("fuzz_saved.pt"),
         "model": _s(_tiny_gpt),
