@@ -34,7 +34,7 @@ import platform
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -245,25 +245,18 @@ class WeightAverage:
         for p, a in zip(self.params, self.averaged()):
             p.copy_(a)
 
+    @contextmanager
     def swapped_in(self):
         """Context manager: the model holds the averaged weights inside, its own weights again after."""
-        return _Swapped(self)
-
-
-class _Swapped:
-    def __init__(self, average: WeightAverage):
-        self.average, self.saved = average, None
-
-    def __enter__(self):
         with torch.no_grad():
-            self.saved = [p.detach().clone() for p in self.average.params]
-            self.average.copy_to_model()
-
-    def __exit__(self, *exc):
-        with torch.no_grad():
-            for p, s in zip(self.average.params, self.saved):
-                p.copy_(s)
-        return False
+            saved = [p.detach().clone() for p in self.params]
+            self.copy_to_model()
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, s in zip(self.params, saved):
+                    p.copy_(s)
 
 
 #: train() refuses more optimizer steps than this (hours of training: pass max_seconds for a time budget).
