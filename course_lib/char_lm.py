@@ -78,13 +78,13 @@ SHIPPED_RECIPES = {
     "lstm": {**RECIPES["lstm"], "steps": 1200, "batch_size": 24, "block_size": 128, "lr": 4e-3},
     "gpt": {
         "model": {"n_layer": 4, "n_head": 6, "n_embd": 192, "dropout": 0.0, "bias": False, "positions": "rope"},
-        "steps": 8000,
+        "steps": 16000,
         "batch_size": 8,
         "block_size": 128,
         "lr": 2e-3,
         "min_lr": 1e-4,
         "warmup": 100,
-        "weight_decay": 0.1,
+        "weight_decay": 0.3,
         "grad_clip": 1.0,
         "ema": 0.999,  # the weights averaged over roughly the last 1,000 steps (train.WeightAverage)
         "weights_dtype": "float16",  # stored in half precision (half the file); losses are the stored weights'
@@ -203,6 +203,7 @@ def train_char_lm(
         progress=progress,
         desc=f"{kind} ({model.num_params():,} params)",
         compile=compile,
+        bf16=recipe.get("bf16", False),
         ema=recipe.get("ema"),
     )
     info = {

@@ -124,7 +124,13 @@ def course_map(rows: list[dict]) -> str:
     two = [x for x in rows if x["mode"] != "full-1cpu"]  # the 1-CPU column has its own thread count (1)
     if two:
         r = two[0]
-        date = max(x["date"] for x in rows)
+        dates = sorted({x["date"] for x in rows})
+        date = (
+            dates[0]
+            if len(dates) == 1
+            else f"{dates[0]} to {dates[-1]}; rows measured on different days may come from different CPUs, "
+            "each row's date is in `docs/notebook_budget.csv`"
+        )
         lines += [
             "",
             f"Measured by `python tools/measure_notebooks.py` with {r['threads']} PyTorch threads on a "

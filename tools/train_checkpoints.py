@@ -70,6 +70,7 @@ def recipe_sentence(recipe: dict, seed: int = 0) -> str:
         f"{r['lr']:g} (warm-up {r['warmup']} steps, cosine decay to {r['min_lr']:g}), AdamW weight decay "
         f"{r['weight_decay']:g}, gradient clipping {r['grad_clip']:g}"
         + (f", exponential moving average of the weights (decay {r['ema']:g})" if r.get("ema") else "")
+        + (", bfloat16 autocast in training" if r.get("bf16") else "")
         + f", seed {seed}, weights stored in {dtype}"
     )
 
@@ -163,6 +164,7 @@ def main(argv=None) -> None:
                 "wall_seconds": round(wall_s, 1),
                 "cpu_seconds": round(cpu_s, 1),
                 "cpu": info_cpu["cpu"],
+                "cpu_kernels": info_cpu["simd"],
                 "torch": str(torch.__version__),
                 "python": platform.python_version(),
             }
@@ -205,6 +207,7 @@ def main(argv=None) -> None:
             record(f"{key}_threads", f["threads"], fmt="d")
             record(f"{key}_size_mb", f["size_mb"], fmt=".1f")
             record(f"{key}_cpu", f["cpu"])
+            record(f"{key}_cpu_kernels", f["cpu_kernels"])
             if "val_loss_sliding_last_step" in f:
                 record(f"{key}_val_sliding_last_step", f["val_loss_sliding_last_step"], fmt=".3f")
         if "gpt" in figures:
@@ -213,6 +216,9 @@ def main(argv=None) -> None:
 
 #: Every half-hour GPT run this script has recorded, one row each (the README's table of recipes tried).
 RUNS_CSV = ROOT / "docs" / "sweeps" / "gpt_checkpoint_runs.csv"
+#: Columns added to the runs table after its first rows, with what those rows used: every earlier run decayed
+#: the weights by 0.1 and had no weight average; which CPU's vector units ran them was not recorded ("").
+RUN_COLUMNS_ADDED = {"weight_decay": 0.1, "ema": 0, "kernels": ""}
 
 
 def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
@@ -227,19 +233,22 @@ def record_gpt_run(f: dict, path: Path = RUNS_CSV) -> None:
         "block_size": r["block_size"],
         "batch_size": r["batch_size"],
         "lr": r["lr"],
+        "weight_decay": r["weight_decay"],
         "dropout": m["dropout"],
         "positions": m.get("positions", "learned"),
         "ema": r.get("ema") or 0,  # the weight average's decay; 0: the last step's weights
         "steps": r["steps"],
         "tokens": f["tokens"],
         "minutes": round(f["wall_seconds"] / 60, 1),
+        "kernels": f.get("cpu_kernels") or "",  # the CPU's vector units (AVX2, AVX512): the minutes depend on them
         "val_loss_sliding": f["val_loss_sliding"],
         "val_loss": f["val_loss_full"],
     }
-    old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=[*row, "shipped"])
-    if len(old) and "ema" not in old:  # rows recorded before the weight average existed: none was used
-        old.insert(list(row).index("ema"), "ema", 0)
-    recipe_cols = list(row)[:10]  # a rerun of the same recipe replaces its row
+    old = pd.read_csv(path, keep_default_na=False) if path.exists() else pd.DataFrame(columns=[*row, "shipped"])
+    for col, before in RUN_COLUMNS_ADDED.items():  # rows recorded before a column existed
+        if len(old) and col not in old:
+            old.insert(list(row).index(col), col, before)
+    recipe_cols = list(row)[: list(row).index("steps") + 1]  # a rerun of the same recipe replaces its row
     same = (old[recipe_cols] == pd.Series(row)[recipe_cols]).all(axis=1) if len(old) else []
     runs = pd.concat([old[~same] if len(old) else old, pd.DataFrame([row])], ignore_index=True)
     runs["shipped"] = [False] * (len(runs) - 1) + [True]
@@ -260,6 +269,7 @@ def record_gpt_runs_table(runs) -> None:
         shown,
         formats={
             "lr": "g",
+            "weight_decay": "g",
             "dropout": "g",
             "ema": "g",
             "steps": ",d",
