@@ -17,7 +17,9 @@ halves the file; the losses reported are those of the stored weights.
 Both validation losses are on the full last 10%: ``val_loss_sliding`` with a sliding window of stride
 ``block_size // 2`` (every character predicted from at least half the model's context, as Kneser–Ney always
 has its full history) and ``val_loss_full`` with non-overlapping windows (the first characters of each window
-see little context). Same seed, thread count, compile setting and machine give the same weights.
+see little context). The seed fixes the initial weights and the batches, but on two threads with compilation two
+runs are not bit-for-bit the same (most likely the order of the parallel sums): they end about 0.01 nats/char
+apart (the README's runs table and its text).
 
 Usage (the shipped GPT; about 30 minutes on two quiet cores):
     python tools/train_checkpoints.py --only gpt --threads 2 --record
